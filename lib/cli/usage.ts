@@ -1,0 +1,34 @@
+// Shared pieces of every command: the usage error (exit 2), argument parsing, JSON output.
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+
+/** A mistake in how the command was called; main() prints it with the help hint and exits 2. */
+export class UsageError extends Error {
+  readonly code = 'ERR_USAGE';
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+export interface Command {
+  name: string;
+  summary: string;
+  usage: string;
+  run(argv: string[]): Promise<number>;
+}
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+/** node:util parseArgs with strict flags, turning its errors into UsageError. */
+export function parseCommandArgs<O extends Options>(argv: string[], options: O, command: Command) {
+  try {
+    return parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message}\nUsage: ${command.usage}`);
+  }
+}
+
+/** Prints one JSON document on stdout (the only thing --json writes there). */
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
