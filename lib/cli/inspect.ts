@@ -1,70 +1,11 @@
-import { readGguf, type GgufInfo } from '../gguf/index.js';
-import { GgufValueType, type GgufArray, type GgufMetadataEntry, type GgufValue } from '../gguf/types.js';
+import { readGguf, type GgufInfo } from '../gguf/ggufInfo.js';
+import { inspectJson, numberToJson } from '../gguf/ggufJson.js';
+import { GgufValueType, type GgufArray, type GgufValue } from '../gguf/types.js';
 import { ggmlTypeName } from '../gguf/ggmlTypes.js';
 import { parseCommandArgs, printJson, UsageError, type Command } from './usage.js';
 
-const TWO_POW_53 = 2n ** 53n;
 /** Arrays longer than this are summarised in the human-readable listing (never in --json). */
 const SUMMARY_ITEMS = 6;
-
-/** Shortest decimal that reads back as the same float32 (what a person expects to see for 1e-5). */
-export function float32ToShortest(value: number): number | string {
-  if (!Number.isFinite(value)) return Number.isNaN(value) ? 'NaN' : value > 0 ? 'Infinity' : '-Infinity';
-  if (Object.is(value, -0)) return -0;
-  for (let precision = 1; precision <= 9; precision++) {
-    const candidate = Number(value.toPrecision(precision));
-    if (Math.fround(candidate) === value) return candidate;
-  }
-  return value;
-}
-
-function numberToJson(type: GgufValueType, value: number | bigint | boolean): number | string | boolean {
-  if (typeof value === 'bigint') return value > TWO_POW_53 || value < -TWO_POW_53 ? value.toString() : Number(value);
-  if (typeof value === 'boolean') return value;
-  if (type === GgufValueType.FLOAT32) return float32ToShortest(value);
-  if (!Number.isFinite(value)) return Number.isNaN(value) ? 'NaN' : value > 0 ? 'Infinity' : '-Infinity';
-  return value;
-}
-
-interface JsonArray {
-  type: 'ARRAY';
-  itemType: string;
-  value: unknown[];
-}
-
-function arrayToJson(array: GgufArray): JsonArray {
-  const items = array.items as ArrayLike<unknown>;
-  const value: unknown[] = new Array(items.length);
-  for (let i = 0; i < items.length; i++) value[i] = scalarOrArrayToJson(array.itemType, items[i] as GgufValue);
-  return { type: 'ARRAY', itemType: GgufValueType[array.itemType], value };
-}
-
-function scalarOrArrayToJson(type: GgufValueType, value: GgufValue): unknown {
-  if (type === GgufValueType.ARRAY) return arrayToJson(value as GgufArray);
-  if (type === GgufValueType.STRING) return value;
-  return numberToJson(type, value as number | bigint | boolean);
-}
-
-function metadataToJson(entry: GgufMetadataEntry): Record<string, unknown> {
-  if (entry.type === GgufValueType.ARRAY) {
-    const { itemType, value } = arrayToJson(entry.value as GgufArray);
-    return { key: entry.key, type: 'ARRAY', itemType, value };
-  }
-  return { key: entry.key, type: GgufValueType[entry.type], value: scalarOrArrayToJson(entry.type, entry.value) };
-}
-
-/** The stable `inspect --json` document (see README: scripts rely on its shape). */
-export function inspectJson(info: GgufInfo) {
-  return {
-    version: info.version,
-    alignment: info.alignment,
-    dataOffset: info.dataOffset,
-    parameterCount: info.parameterCount,
-    fileType: info.fileType,
-    metadata: info.metadata.map(metadataToJson),
-    tensors: info.tensors.map((t) => ({ name: t.name, type: ggmlTypeName(t.type), shape: t.shape, offset: t.offset, bytes: t.byteLength })),
-  };
-}
 
 function describeValue(type: GgufValueType, value: GgufValue): string {
   if (type === GgufValueType.ARRAY) {

@@ -1,0 +1,17 @@
+// Public API of gguf-forge. Library code has no top-level await, so `require()` of this ESM
+// module works on Node versions that support require(esm).
+export { GgufValueType } from './gguf/types.js';
+export type { GgufArray, GgufArrayItems, GgufHeader, GgufMetadataEntry, GgufTensorInfo, GgufValue } from './gguf/types.js';
+export { GgufError } from './gguf/errors.js';
+export { GgmlType, ggmlTypeInfo, ggmlTypeName, tensorByteLength, fileTypeName, parameterCount } from './gguf/ggmlTypes.js';
+export { parseGgufHeader, readGgufHeader, readGgufHeaderSync } from './gguf/reader.js';
+export { GgufWriter, serializeGgufHeader, writeGguf } from './gguf/writer.js';
+export type { GgufTensorSpec, GgufWriteOptions } from './gguf/writer.js';
+export { readGguf, readGgufSync, type GgufInfo } from './gguf/ggufInfo.js';
+export { MappedGguf } from './gguf/mappedGguf.js';
+export { MappedFile } from './mappedFile.js';
+export { fp16ToFp32, fp32ToFp16, bf16ToFp32, fp32ToBf16, type ConvertOptions } from './quantize/halfFloat.js';
+export { NativeLoadError, loadNative, nativeAvailable } from './native.js';
+export { runtimeInfo, type RuntimeInfo } from './runtimeInfo.js';
+export { inspectJson, float32ToShortest } from './gguf/ggufJson.js';
+export { packageVersion as version } from './version.js';
