@@ -10,7 +10,7 @@ const require = createRequire(import.meta.url);
 
 export interface ReferenceLibrary {
   koffi: typeof import('koffi');
-  lib: import('koffi').IKoffiLib;
+  lib: import('koffi').LibraryHandle;
   path: string;
   version: string;
 }

@@ -1,0 +1,22 @@
+// Runs the CLI from source (lib/cli/main.ts through tsx) in a child process, as a user would run the bin.
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { repoRoot } from '../sharedData.js';
+
+export interface CliResult {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): CliResult {
+  const main = JSON.stringify(join(repoRoot, 'lib', 'cli', 'main.ts'));
+  const script = `const { main } = await import(${main}); process.exitCode = await main(process.argv.slice(1));`;
+  const result = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, ...args], {
+    cwd: repoRoot,
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
+    maxBuffer: 256 * 1024 * 1024,
+  });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
