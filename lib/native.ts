@@ -32,7 +32,9 @@ export interface NativeAddon {
   supportedIsas(): IsaName[];
   /** Switches the dispatch table (GGUF_FORGE_ISA does the same at load). Throws if unsupported. */
   setIsa(isa: string): void;
-  /** Worker threads in the native pool. */
+  /** Set when GGUF_FORGE_ISA named an unknown or unusable ISA and the best one was used instead. */
+  isaWarning(): string | undefined;
+  /** Threads the native pool runs kernels on (including the calling thread). */
   threadCount(): number;
   fp32ToFp16(src: Float32Array, dst: Uint16Array, threads: number): void;
   fp16ToFp32(src: Uint16Array, dst: Float32Array, threads: number): void;

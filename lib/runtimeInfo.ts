@@ -11,6 +11,7 @@ export interface RuntimeInfo {
   native: { loaded: boolean; binary?: string; error?: string };
   cpuFeatures?: Record<string, boolean>;
   isa?: string;
+  isaWarning?: string;
   supportedIsas?: string[];
   threads?: number;
 }
@@ -28,6 +29,8 @@ export function runtimeInfo(): RuntimeInfo {
     info.native = { loaded: true, binary: nativeBinaryPath() };
     info.cpuFeatures = native.cpuFeatures();
     info.isa = native.isa();
+    const warning = native.isaWarning();
+    if (warning) info.isaWarning = warning;
     info.supportedIsas = native.supportedIsas();
     info.threads = native.threadCount();
   } catch (err) {

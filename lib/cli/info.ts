@@ -32,6 +32,7 @@ export const infoCommand: Command = {
         `isa         ${info.isa} (available: ${info.supportedIsas?.join(', ')})`,
         `threads     ${info.threads}`,
       );
+      if (info.isaWarning) lines.push(`warning     ${info.isaWarning}`);
     } else {
       lines.push(`addon       not loaded`, '', info.native.error ?? '');
     }

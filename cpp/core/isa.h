@@ -1,0 +1,54 @@
+// Kernel dispatch: one table of function pointers per ISA, chosen once at load (best supported,
+// or GGUF_FORGE_ISA) and switchable at runtime so tests can run every variant on one machine.
+//
+// Adding a kernel: add a pointer to KernelTable, set it in scalar_table() (isa.cpp) and in the
+// register_*_<isa>() function of each ISA translation unit that has a faster version. An ISA that
+// leaves an entry alone inherits the scalar reference.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace gguf_forge {
+
+enum class Isa { scalar, avx2, avx512, neon };
+
+struct KernelTable {
+  Isa isa;
+  // Row converters; n elements, no alignment requirement, src and dst must not overlap.
+  void (*fp32_to_fp16_row)(const float* src, uint16_t* dst, size_t n);
+  void (*fp16_to_fp32_row)(const uint16_t* src, float* dst, size_t n);
+  void (*fp32_to_bf16_row)(const float* src, uint16_t* dst, size_t n);
+  void (*bf16_to_fp32_row)(const uint16_t* src, float* dst, size_t n);
+};
+
+const char* isa_name(Isa isa);
+/** False when the name is not an ISA name at all. */
+bool isa_from_name(const std::string& name, Isa* out);
+
+/** ISAs compiled into this binary that this CPU and OS can run, baseline first. */
+const std::vector<Isa>& supported_isas();
+bool isa_supported(Isa isa);
+
+/** The table kernels dispatch to now. Never null. */
+const KernelTable& kernels();
+Isa current_isa();
+/** Switches the process-wide dispatch table; throws std::invalid_argument if unknown or unsupported. */
+void set_isa(const std::string& name);
+/** Non-empty when GGUF_FORGE_ISA named something unusable at load (and the best ISA was used). */
+const std::string& isa_warning();
+
+// Registration hooks of the per-ISA translation units (each compiled with its own flags).
+void register_fp16_avx2(KernelTable& table);
+void register_fp16_avx512(KernelTable& table);
+void register_fp16_neon(KernelTable& table);
+
+// Scalar references (fp16.cpp), also used by the SIMD variants for tails.
+void fp32_to_fp16_row_ref(const float* src, uint16_t* dst, size_t n);
+void fp16_to_fp32_row_ref(const uint16_t* src, float* dst, size_t n);
+void fp32_to_bf16_row_ref(const float* src, uint16_t* dst, size_t n);
+void bf16_to_fp32_row_ref(const uint16_t* src, float* dst, size_t n);
+
+}  // namespace gguf_forge
