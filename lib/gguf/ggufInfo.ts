@@ -1,5 +1,5 @@
 import { readGgufHeader, readGgufHeaderSync } from './reader.js';
-import { fileTypeName, parameterCount } from './ggmlTypes.js';
+import { fileTypeOf, parameterCount } from './ggmlTypes.js';
 import type { GgufHeader } from './types.js';
 
 /** A GGUF header plus the figures people ask for first. */
@@ -8,10 +8,18 @@ export interface GgufInfo extends GgufHeader {
   parameterCount: number;
   /** llama-quantize's name of the file type (e.g. `Q4_K_M`), from general.file_type or guessed from tensor types; null when neither tells. */
   fileType: string | null;
+  /** True when fileType was guessed from tensor types because general.file_type is absent. */
+  fileTypeGuessed: boolean;
 }
 
 function withSummary(header: GgufHeader): GgufInfo {
-  return { ...header, parameterCount: parameterCount(header), fileType: fileTypeName(header) ?? null };
+  const fileType = fileTypeOf(header);
+  return {
+    ...header,
+    parameterCount: parameterCount(header),
+    fileType: fileType ? (fileType.name ?? `UNKNOWN(${fileType.id})`) : null,
+    fileTypeGuessed: fileType?.guessed ?? false,
+  };
 }
 
 /** Reads a GGUF file's header (positioned reads, never the tensor data). */
