@@ -1,5 +1,5 @@
 // GGUF header parsing: gguf-forge's readGgufHeader vs @huggingface/gguf's gguf() on the largest
-// vocabulary GGUF in /work/shared/data/gguf (same process, same file, tinybench). llama.cpp's own
+// vocabulary GGUF in ../shared/data/gguf (same process, same file, tinybench). llama.cpp's own
 // reader (gguf_init_from_file through koffi, dumped into JS values) is a third, labelled row when
 // its library loads. Goal: ours ≥ 10× faster than @huggingface/gguf.
 //
@@ -10,9 +10,10 @@ import { pathToFileURL } from 'node:url';
 import { gguf } from '@huggingface/gguf';
 import { Bench } from 'tinybench';
 import { readGgufHeader } from '../lib/gguf/reader.js';
+import { sharedData } from '../test/sharedData.js';
 import { ggufReferenceAvailable, referenceReadGguf } from '../test/reference/ggufReference.js';
 
-export const GGUF_DATA_DIR = '/work/shared/data/gguf';
+export const GGUF_DATA_DIR = sharedData('gguf');
 
 export interface GgufHeaderBenchRow {
   name: string;

@@ -64,12 +64,13 @@ describe.skipIf(!sharedDataAvailable)('gguf-forge inspect', () => {
         const where = `${file} ${m.key}`;
         expect(got.type, where).toBe(GGUF_TYPE_NAMES[m.type]);
         if (m.type === 9) {
-          const arr = m.value as { itemType: number; items: ArrayLike<unknown> };
-          expect(got.itemType, where).toBe(GGUF_TYPE_NAMES[arr.itemType]);
+          const itemType = m.itemType as number;
+          const items = m.value as ArrayLike<unknown>;
+          expect(got.itemType, where).toBe(GGUF_TYPE_NAMES[itemType]);
           const values = got.value as unknown[];
-          expect(values.length, where).toBe(arr.items.length);
-          for (let j = 0; j < arr.items.length; j++) {
-            if (!sameJsonScalar(arr.itemType, values[j], arr.items[j])) expect.fail(`${where}[${j}]: json ${String(values[j])} llama.cpp ${String(arr.items[j])}`);
+          expect(values.length, where).toBe(items.length);
+          for (let j = 0; j < items.length; j++) {
+            if (!sameJsonScalar(itemType, values[j], items[j])) expect.fail(`${where}[${j}]: json ${String(values[j])} llama.cpp ${String(items[j])}`);
           }
         } else if (!sameJsonScalar(m.type, got.value, m.value)) {
           expect.fail(`${where}: json ${String(got.value)} llama.cpp ${String(m.value)}`);

@@ -2,10 +2,11 @@
 // every difference as a readable line naming the file, the key or tensor and the element index.
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { sharedData } from '../sharedData.js';
 import type { GgufHeader, GgufMetadataEntry } from '../../lib/gguf/types.js';
 import type { RefGguf, RefMetadataEntry } from '../reference/ggufReference.js';
 
-export const DATA_DIR = '/work/shared/data/gguf';
+export const DATA_DIR = sharedData('gguf');
 
 /** Every .gguf under DATA_DIR (recursively), sorted, as absolute paths. */
 export function listGgufFiles(dir = DATA_DIR): string[] {

@@ -1,5 +1,5 @@
 // gguf-forge's GGUF reader against llama.cpp's own (gguf_init_from_file in libggml-base.so) on every
-// real GGUF file under /work/shared/data/gguf: same version, alignment, data offset, keys in order,
+// real GGUF file under ../shared/data/gguf: same version, alignment, data offset, keys in order,
 // value types, values (arrays element by element, floats bitwise), tensor names, types, ne,
 // offsets and sizes.
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';

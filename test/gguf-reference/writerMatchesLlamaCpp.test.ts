@@ -1,7 +1,7 @@
 // gguf-forge's GGUF writer against llama.cpp's (gguf.cpp in libggml-base.so):
 //  (a) what we write, llama.cpp reads back exactly as we meant it;
 //  (b) for synthetic specs, llama.cpp's writer and ours produce the same bytes;
-//  (c) re-writing the real files in /work/shared/data/gguf: llama.cpp's writer (from its own reading)
+//  (c) re-writing the real files in ../shared/data/gguf: llama.cpp's writer (from its own reading)
 //      and ours (from our reading) produce the same bytes.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

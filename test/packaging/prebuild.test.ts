@@ -32,7 +32,7 @@ describe.skipIf(!built || process.platform !== 'linux')('packaging', () => {
   const bin = join(clone, '.bin');
   mkdirSync(bin);
   symlinkSync(process.execPath, join(bin, 'node'));
-  const env = { ...process.env, PATH: bin, npm_config_node_gyp: '' };
+  const env: NodeJS.ProcessEnv = { ...process.env, PATH: bin, npm_config_node_gyp: '' };
   delete env.GGUF_FORGE_BINARY;
 
   it('the install script accepts the prebuild and builds nothing', () => {
