@@ -39,7 +39,7 @@ function humanListing(path: string, info: GgufInfo): string {
     `data offset    ${info.dataOffset}`,
     `tensors        ${info.tensors.length}`,
     `parameters     ${info.parameterCount} (${formatCount(info.parameterCount)})`,
-    `file type      ${info.fileType ?? 'unknown'}`,
+    `file type      ${info.fileType ?? 'unknown'}${info.fileTypeGuessed ? ' (guessed from tensor types)' : ''}`,
     '',
     `metadata (${info.metadata.length} keys)`,
   ];
