@@ -19,8 +19,13 @@ export interface Command {
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
-/** node:util parseArgs with strict flags, turning its errors into UsageError. */
-export function parseCommandArgs<O extends Options>(argv: string[], options: O, command: Command) {
+export interface ParsedCommandArgs {
+  values: Record<string, string | boolean | Array<string | boolean> | undefined>;
+  positionals: string[];
+}
+
+/** node:util parseArgs with strict flags (plus -h/--help), turning its errors into UsageError. */
+export function parseCommandArgs(argv: string[], options: Options, command: Command): ParsedCommandArgs {
   try {
     return parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
   } catch (err) {

@@ -10,13 +10,13 @@ export interface CliResult {
 }
 
 export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): CliResult {
-  const main = JSON.stringify(join(repoRoot, 'lib', 'cli', 'main.ts'));
-  const script = `const { main } = await import(${main}); process.exitCode = await main(process.argv.slice(1));`;
-  const result = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, ...args], {
+  const entry = join(repoRoot, 'test', 'cli', 'cliEntry.ts');
+  const result = spawnSync(process.execPath, ['--import', 'tsx', entry, ...args], {
     cwd: repoRoot,
     env: { ...process.env, ...env },
     encoding: 'utf8',
     maxBuffer: 256 * 1024 * 1024,
+    timeout: 120_000, // a hung child fails the test instead of the suite
   });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
