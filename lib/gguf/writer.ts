@@ -36,6 +36,11 @@ export interface GgufWriteOptions {
    * 'asGiven': shape.length as is, as gguf-py writes it (for byte-exact round trips of its files).
    */
   nDims?: 'ggml' | 'asGiven';
+  /**
+   * Default true: pad the header to the alignment even when there are no tensors, as llama.cpp's
+   * writer does. gguf-py ends a tensor-less file right after the metadata; false reproduces that.
+   */
+  padWithoutTensors?: boolean;
 }
 
 export interface SerializedGgufHeader {
@@ -383,7 +388,9 @@ export function serializeGgufHeader(metadata: GgufMetadataEntry[], tensors: Gguf
     out.u32(info.type);
     out.u64(info.offset);
   }
-  out.zeros(padTo(out.length, alignment) - out.length);
+  const padWithoutTensors = options.padWithoutTensors ?? true;
+  if (typeof padWithoutTensors !== 'boolean') invalid('a boolean', 'options.padWithoutTensors', padWithoutTensors);
+  if (tensors.length > 0 || padWithoutTensors) out.zeros(padTo(out.length, alignment) - out.length);
   const bytes = out.bytes();
   return { bytes, dataOffset: bytes.length, tensors: infos, totalSize: bytes.length + offset };
 }

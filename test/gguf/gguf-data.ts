@@ -1,8 +1,9 @@
 // Paths of the real GGUF files in shared/data (read in place, never copied into the repository).
 import { existsSync, readdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { sharedData } from '../sharedData.js';
 
-export const GGUF_DATA = resolve(import.meta.dirname, '../../../shared/data/gguf');
+export const GGUF_DATA = sharedData('gguf');
 export const haveGgufData = existsSync(GGUF_DATA);
 
 export function realGgufFiles(): string[] {
