@@ -33,7 +33,7 @@ export function parseCommandArgs(argv: string[], options: Options, command: Comm
   }
 }
 
-/** Prints one JSON document on stdout (the only thing --json writes there). */
+/** Prints one JSON document on stdout (the only thing --json writes there): indented on a terminal, compact when piped. */
 export function printJson(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  process.stdout.write(`${JSON.stringify(value, null, process.stdout.isTTY ? 2 : undefined)}\n`);
 }

@@ -78,6 +78,57 @@ interface FastSlices {
 const HAS_FAST_SLICES = typeof (Buffer.prototype as unknown as Partial<FastSlices>).utf8Slice === 'function'
   && typeof (Buffer.prototype as unknown as Partial<FastSlices>).latin1Slice === 'function';
 
+/** UTF-8 (invalid sequences become U+FFFD); short ASCII strings take the cheaper latin1 path. */
+function decodeUtf8(buffer: Buffer & FastSlices, start: number, end: number): string {
+  if (end - start < 24) {
+    let ascii = true;
+    for (let i = start; i < end; i++) {
+      if ((buffer[i] as number) >= 0x80) {
+        ascii = false;
+        break;
+      }
+    }
+    if (ascii) return HAS_FAST_SLICES ? buffer.latin1Slice(start, end) : buffer.toString('latin1', start, end);
+  }
+  return HAS_FAST_SLICES ? buffer.utf8Slice(start, end) : buffer.toString('utf8', start, end);
+}
+
+/** Decodes `n` length-prefixed strings (lengths already validated). A top-level function, so its optimised code is shared by every array. */
+function decodeStringItems(region: Buffer & FastSlices, n: number, le: boolean, v1: boolean): string[] {
+  const items = new Array<string>(n);
+  const view = new DataView(region.buffer, region.byteOffset, region.byteLength);
+  let pos = 0;
+  for (let i = 0; i < n; i++) {
+    // lengths were checked while parsing (< 2^30), so the low 32 bits are the length
+    const len = v1 ? view.getUint32(pos, le) : view.getUint32(le ? pos : pos + 4, le);
+    pos += v1 ? 4 : 8;
+    items[i] = decodeUtf8(region, pos, pos + len);
+    pos += len;
+  }
+  return items;
+}
+
+/**
+ * A STRING array whose `items` are decoded on first access (then kept): `region` holds the
+ * already validated items, each a length (u64, or u32 in v1) followed by its bytes.
+ */
+function lazyStringArray(region: Buffer & FastSlices, n: number, le: boolean, v1: boolean): GgufArray {
+  const array = { itemType: GgufValueType.STRING } as GgufArray;
+  const settle = (items: string[]) => {
+    Object.defineProperty(array, 'items', { value: items, writable: true, enumerable: true, configurable: true });
+    return items;
+  };
+  Object.defineProperty(array, 'items', {
+    enumerable: true,
+    configurable: true,
+    get: () => settle(decodeStringItems(region, n, le, v1)),
+    set(items: string[]) {
+      settle(items);
+    },
+  });
+  return array;
+}
+
 /** Thrown (not an Error: it is control flow) when the parser needs bytes beyond the prefix it has. */
 class NeedMoreBytes {
   constructor(readonly end: number) {}
@@ -239,18 +290,7 @@ class HeaderParser {
   }
 
   #decode(start: number, end: number): string {
-    const bytes = this.#bytes;
-    if (end - start < 24) {
-      let ascii = true;
-      for (let i = start; i < end; i++) {
-        if ((bytes[i] as number) >= 0x80) {
-          ascii = false;
-          break;
-        }
-      }
-      if (ascii) return HAS_FAST_SLICES ? this.#buffer.latin1Slice(start, end) : this.#buffer.toString('latin1', start, end);
-    }
-    return HAS_FAST_SLICES ? this.#buffer.utf8Slice(start, end) : this.#buffer.toString('utf8', start, end);
+    return decodeUtf8(this.#buffer, start, end);
   }
 
   #readPreamble(): void {
@@ -393,16 +433,22 @@ class HeaderParser {
       this.#pos += n;
       return { itemType, items };
     }
-    if (itemType === GgufValueType.STRING) return { itemType, items: this.#stringArray(n) };
+    if (itemType === GgufValueType.STRING) {
+      const start = this.#pos;
+      this.#skipStringArray(n);
+      if (this.#probe) return { itemType, items: [] };
+      // Decoded on first access: most readers want the architecture and shapes, not 150K tokens.
+      // The bytes are copied, so a caller reusing its buffer cannot change the strings.
+      const region = Buffer.from(this.#bytes.subarray(start, this.#pos)) as Buffer & FastSlices;
+      return lazyStringArray(region, n, this.#le, this.#v1);
+    }
     const items = new Array<GgufArray>(n);
     for (let i = 0; i < n; i++) items[i] = this.#array(depth + 1);
     return { itemType, items };
   }
 
-  /** The hot path of every vocabulary: one bounds check per string, no per-string allocation but the string. */
-  #stringArray(n: number): string[] {
-    const probe = this.#probe;
-    const items = new Array<string>(probe ? 0 : n);
+  /** Walks `n` string items, checking each length against the limit and the file; decodes nothing. */
+  #skipStringArray(n: number): void {
     const bytes = this.#bytes;
     const view = this.#view;
     const le = this.#le;
@@ -424,19 +470,16 @@ class HeaderParser {
       }
       if (len > MAX_STRING_BYTES) {
         this.#pos = pos;
-        this.#string('string item');
+        this.#string('string item'); // throws the limit error with its offset
       }
-      const start = pos + lengthBytes;
-      const end = start + len;
+      const end = pos + lengthBytes + len;
       if (end > bytes.length) {
-        this.#pos = start;
+        this.#pos = pos + lengthBytes;
         this.#need(len, 'string item');
       }
-      if (!probe) items[i] = this.#decode(start, end);
       pos = end;
     }
     this.#pos = pos;
-    return items;
   }
 
   #checkAlignment(): void {

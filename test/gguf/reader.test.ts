@@ -332,3 +332,29 @@ describe('reading files by positioned reads', () => {
     await expect(readGgufHeader(path, { signal: AbortSignal.abort() })).rejects.toThrow(/abort/i);
   });
 });
+
+describe('string arrays decode on first access', () => {
+  const build = () => {
+    const b = new RawGguf().header(3, 0, 1);
+    b.str('tokens').u32(T.ARRAY).u32(T.STRING).len(4).str('<s>').str('▁the').str('').str('Ġworld');
+    return b.bytes();
+  };
+
+  test('a caller reusing its buffer after parsing cannot change the strings', () => {
+    const bytes = build();
+    const h = parseGgufHeader(bytes, { fileSize: bytes.length });
+    bytes.fill(0x41); // the caller overwrites its buffer before anyone looks at the tokens
+    expect((h.metadata[0]!.value as GgufArray).items).toEqual(['<s>', '▁the', '', 'Ġworld']);
+  });
+
+  test('items decode once, can be replaced, and survive structuredClone and JSON', () => {
+    const bytes = build();
+    const array = parseGgufHeader(bytes, { fileSize: bytes.length }).metadata[0]!.value as GgufArray;
+    const first = array.items;
+    expect(array.items).toBe(first);
+    expect(structuredClone(array)).toEqual({ itemType: T.STRING, items: ['<s>', '▁the', '', 'Ġworld'] });
+    expect(JSON.parse(JSON.stringify(array))).toEqual({ itemType: T.STRING, items: ['<s>', '▁the', '', 'Ġworld'] });
+    array.items = ['x'];
+    expect(array.items).toEqual(['x']);
+  });
+});
