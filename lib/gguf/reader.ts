@@ -346,58 +346,37 @@ class HeaderParser {
   }
 
   #value(type: GgufValueType, depth: number): GgufValue {
+    if (type === GgufValueType.STRING) return this.#string('string value', true);
+    if (type === GgufValueType.ARRAY) return this.#array(depth + 1);
     const le = this.#le;
     const view = this.#view;
     const p = this.#pos;
+    const size = itemSize(type, this.#v1);
+    this.#need(size, GgufValueType[type] as string);
+    this.#pos += size;
     switch (type) {
       case GgufValueType.UINT8:
-        this.#need(1, 'UINT8');
-        this.#pos += 1;
         return view.getUint8(p);
       case GgufValueType.INT8:
-        this.#need(1, 'INT8');
-        this.#pos += 1;
         return view.getInt8(p);
       case GgufValueType.UINT16:
-        this.#need(2, 'UINT16');
-        this.#pos += 2;
         return view.getUint16(p, le);
       case GgufValueType.INT16:
-        this.#need(2, 'INT16');
-        this.#pos += 2;
         return view.getInt16(p, le);
       case GgufValueType.UINT32:
-        this.#need(4, 'UINT32');
-        this.#pos += 4;
         return view.getUint32(p, le);
       case GgufValueType.INT32:
-        this.#need(4, 'INT32');
-        this.#pos += 4;
         return view.getInt32(p, le);
       case GgufValueType.FLOAT32:
-        this.#need(4, 'FLOAT32');
-        this.#pos += 4;
         return view.getFloat32(p, le);
       case GgufValueType.BOOL:
-        this.#need(1, 'BOOL');
-        this.#pos += 1;
         return view.getUint8(p) !== 0;
-      case GgufValueType.STRING:
-        return this.#string('string value', true);
       case GgufValueType.UINT64:
-        this.#need(8, 'UINT64');
-        this.#pos += 8;
         return view.getBigUint64(p, le);
       case GgufValueType.INT64:
-        this.#need(8, 'INT64');
-        this.#pos += 8;
         return view.getBigInt64(p, le);
       case GgufValueType.FLOAT64:
-        this.#need(8, 'FLOAT64');
-        this.#pos += 8;
         return view.getFloat64(p, le);
-      case GgufValueType.ARRAY:
-        return this.#array(depth + 1);
     }
   }
 
