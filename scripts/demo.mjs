@@ -69,16 +69,20 @@ try {
   console.log(`wrote ${path}: ${gguf.tensors.length} tensors, ${gguf.parameterCount} parameters, file type ${gguf.fileType}, ${gguf.fileSize} bytes`);
 
   // Read the tensors back through the memory mapping (no copy) and compare with what was written.
-  using mapped = MappedGguf.open(path);
-  let checked = 0;
-  for (const t of tensors) {
-    const view = mapped.tensorData(t.name);
-    if (Buffer.compare(Buffer.from(view.buffer, view.byteOffset, view.byteLength), Buffer.from(t.data)) !== 0) throw new Error(`${t.name}: bytes differ`);
-    checked += view.byteLength;
+  const mapped = MappedGguf.open(path);
+  try {
+    let checked = 0;
+    for (const t of tensors) {
+      const view = mapped.tensorData(t.name);
+      if (Buffer.compare(Buffer.from(view.buffer, view.byteOffset, view.byteLength), Buffer.from(t.data)) !== 0) throw new Error(`${t.name}: bytes differ`);
+      checked += view.byteLength;
+    }
+    const embdView = mapped.tensorData('token_embd.weight');
+    const firstRow = fp16ToFp32(new Uint16Array(embdView.buffer, embdView.byteOffset, embd));
+    console.log(`mapped back ${checked} bytes of tensor data, identical; token_embd row 0 starts ${Array.from(firstRow.slice(0, 4), (v) => v.toFixed(4)).join(', ')}`);
+  } finally {
+    mapped.close();
   }
-  const embdView = mapped.tensorData('token_embd.weight');
-  const firstRow = fp16ToFp32(new Uint16Array(embdView.buffer, embdView.byteOffset, embd));
-  console.log(`mapped back ${checked} bytes of tensor data, identical; token_embd row 0 starts ${Array.from(firstRow.slice(0, 4), (v) => v.toFixed(4)).join(', ')}`);
   console.log('\n$ gguf-forge inspect', path);
 } catch (err) {
   rmSync(dir, { recursive: true, force: true });
