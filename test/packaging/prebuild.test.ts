@@ -2,11 +2,12 @@
 // script must not try to build. The prebuild here is this checkout's own binary, placed where
 // prebuildify puts it (prebuilds/<platform>-<arch>/gguf-forge.glibc.node).
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadNative, nativeBinaryPath, packageRoot } from '../../lib/native.js';
+import { sharedData, sharedDataAvailable } from '../sharedData.js';
 
 const built = (() => {
   try {
@@ -23,7 +24,8 @@ describe.skipIf(!built || process.platform !== 'linux')('packaging', () => {
 
   mkdirSync(join(clone, 'scripts'));
   mkdirSync(join(clone, 'lib'));
-  for (const file of ['package.json', 'scripts/install.cjs', 'lib/native.ts']) copyFileSync(join(packageRoot, file), join(clone, file));
+  for (const file of ['package.json', 'scripts/install.cjs']) copyFileSync(join(packageRoot, file), join(clone, file));
+  cpSync(join(packageRoot, 'lib'), join(clone, 'lib'), { recursive: true });
   symlinkSync(join(packageRoot, 'node_modules'), join(clone, 'node_modules'));
   const prebuildDir = join(clone, 'prebuilds', `${process.platform}-${process.arch}`);
   mkdirSync(prebuildDir, { recursive: true });
@@ -61,5 +63,29 @@ describe.skipIf(!built || process.platform !== 'linux')('packaging', () => {
     expect(error.message).toContain(`${process.platform}-${process.arch}`);
     expect(error.message).toContain('npm rebuild gguf-forge --build-from-source');
     expect(error.message).toMatch(/python3|make|g\+\+/); // names the missing build tools
+  });
+});
+
+describe.skipIf(!built || !sharedDataAvailable || process.platform !== 'linux')('without the addon', () => {
+  it('GGUF metadata still reads, and only a kernel call throws NativeLoadError', () => {
+    const clone = mkdtempSync(join(tmpdir(), 'gguf-forge-noaddon-'));
+    try {
+      copyFileSync(join(packageRoot, 'package.json'), join(clone, 'package.json'));
+      cpSync(join(packageRoot, 'lib'), join(clone, 'lib'), { recursive: true });
+      symlinkSync(join(packageRoot, 'node_modules'), join(clone, 'node_modules'));
+      const file = sharedData('gguf', 'models', 'stories260K.gguf');
+      const script = `const g = await import(${JSON.stringify(join(clone, 'lib', 'index.ts'))});
+        const info = await g.readGguf(${JSON.stringify(file)});
+        let error;
+        try { g.fp32ToFp16(new Float32Array(4)); } catch (e) { error = e; }
+        console.log(JSON.stringify({ tensors: info.tensors.length, name: error?.name, code: error?.code }));`;
+      const env: NodeJS.ProcessEnv = { ...process.env };
+      delete env.GGUF_FORGE_BINARY;
+      const result = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: clone, env, encoding: 'utf8', timeout: 60_000 });
+      expect(result.status, result.stderr).toBe(0);
+      expect(JSON.parse(result.stdout)).toEqual({ tensors: 48, name: 'NativeLoadError', code: 'ERR_GGUF_FORGE_NATIVE' });
+    } finally {
+      rmSync(clone, { recursive: true, force: true });
+    }
   });
 });
