@@ -35,7 +35,14 @@
         "cpp/io/mapped_file.cpp",
         "cpp/napi/addon.cpp",
         "cpp/napi/conversions.cpp",
-        "cpp/napi/mapping.cpp"
+        "cpp/napi/mapping.cpp",
+        "cpp/napi/quantize.cpp",
+        "cpp/quant/legacy_ref.cpp",
+        "cpp/quant/kquants_ref.cpp",
+        "cpp/quant/iq4_ref.cpp",
+        "cpp/quant/scale_search.cpp",
+        "cpp/quant/quant_ref.cpp",
+        "cpp/quant/quantize_rows.cpp"
       ],
       "conditions": [
         ["target_arch=='x64' and OS!='win'", {

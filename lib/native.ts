@@ -42,6 +42,46 @@ export interface NativeAddon {
   bf16ToFp32(src: Uint16Array, dst: Float32Array, threads: number): void;
   /** Maps a whole file (opened read-only, mapped MAP_PRIVATE so stray writes never reach the file). */
   mapFile(path: string): NativeMapping;
+  /**
+   * ggml_quantize_chunk over `rows` rows of `cols` source elements into `dst` (rows * row bytes),
+   * split over the pool by rows (output independent of `threads`; 0 = the pool size).
+   * `sourceType` is the ggml id of the source elements: 0 F32 (Float32Array or raw bytes),
+   * 1 F16 or 30 BF16 (Uint16Array or raw bytes). Throws TypeError/RangeError on bad arguments.
+   */
+  quantizeSync(
+    type: number,
+    src: Float32Array | Uint16Array | Uint8Array,
+    sourceType: number,
+    dst: Uint8Array,
+    rows: number,
+    cols: number,
+    imatrix: Float32Array | null,
+    threads: number,
+  ): void;
+  /**
+   * quantizeSync on a libuv worker thread; `callback` runs on the JS thread when done, with
+   * `cancelled` true when cancel() stopped it (dst is then partly written). The cancel flag is
+   * read before each row chunk.
+   */
+  quantizeAsync(
+    type: number,
+    src: Float32Array | Uint16Array | Uint8Array,
+    sourceType: number,
+    dst: Uint8Array,
+    rows: number,
+    cols: number,
+    imatrix: Float32Array | null,
+    threads: number,
+    callback: (error: Error | null, cancelled: boolean) => void,
+  ): NativeQuantizeTask;
+  /** ggml's to_float: `count` weights (whole blocks) of `type` from `src` into `dst`. */
+  dequantize(type: number, src: Uint8Array, dst: Float32Array, count: number, threads: number): void;
+}
+
+/** Handle of a running quantizeAsync. */
+export interface NativeQuantizeTask {
+  /** Asks the job to stop before its next row chunk (idempotent; no effect once it finished). */
+  cancel(): void;
 }
 
 /** Thrown when no compiled binary of the addon can be loaded; the message says why and what to do. */

@@ -17,6 +17,7 @@ KernelTable scalar_table() {
   t.fp16_to_fp32_row = fp16_to_fp32_row_ref;
   t.fp32_to_bf16_row = fp32_to_bf16_row_ref;
   t.bf16_to_fp32_row = bf16_to_fp32_row_ref;
+  register_quant_ref(t);
   return t;
 }
 

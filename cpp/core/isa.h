@@ -15,6 +15,13 @@ namespace gguf_forge {
 
 enum class Isa { scalar, avx2, avx512, neon };
 
+// Quantization kernels are indexed by ggml type id (F32 = 0 .. BF16 = 30); null where a type has none.
+constexpr int kQuantTypeSlots = 31;
+/** ggml_quantize_chunk(type, src, dst, 0, nrows, n_per_row, imatrix) for one type; returns bytes written. */
+typedef size_t (*QuantizeRowsFn)(const float* src, void* dst, int64_t nrows, int64_t n_per_row, const float* imatrix);
+/** ggml's to_float for one type: k weights (whole blocks) from src to dst. */
+typedef void (*DequantizeRowFn)(const void* src, float* dst, int64_t k);
+
 struct KernelTable {
   Isa isa;
   // Row converters; n elements, no alignment requirement, src and dst must not overlap.
@@ -22,6 +29,10 @@ struct KernelTable {
   void (*fp16_to_fp32_row)(const uint16_t* src, float* dst, size_t n);
   void (*fp32_to_bf16_row)(const float* src, uint16_t* dst, size_t n);
   void (*bf16_to_fp32_row)(const uint16_t* src, float* dst, size_t n);
+  // Quantizers and dequantizers (cpp/quant). Rows are independent: a kernel may be handed any
+  // subset of a tensor's rows and must write exactly the bytes of those rows.
+  QuantizeRowsFn quantize_rows[kQuantTypeSlots];
+  DequantizeRowFn dequantize_row[kQuantTypeSlots];
 };
 
 const char* isa_name(Isa isa);
@@ -44,6 +55,8 @@ const std::string& isa_warning();
 void register_fp16_avx2(KernelTable& table);
 void register_fp16_avx512(KernelTable& table);
 void register_fp16_neon(KernelTable& table);
+// The scalar reference quantizers (cpp/quant/quant_ref.cpp): every ISA starts from these.
+void register_quant_ref(KernelTable& table);
 
 // Scalar references (fp16.cpp), also used by the SIMD variants for tails.
 void fp32_to_fp16_row_ref(const float* src, uint16_t* dst, size_t n);

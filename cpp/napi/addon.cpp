@@ -63,6 +63,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("threadCount", Napi::Function::New(env, ThreadCountJs, "threadCount"));
   init_conversions(env, exports);
   init_mapping(env, exports);
+  init_quantize(env, exports);
   return exports;
 }
 

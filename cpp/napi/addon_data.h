@@ -15,5 +15,6 @@ AddonData& addon_data(Napi::Env env);
 // Registration of the exported functions, one file per area.
 void init_conversions(Napi::Env env, Napi::Object exports);
 void init_mapping(Napi::Env env, Napi::Object exports);
+void init_quantize(Napi::Env env, Napi::Object exports);
 
 }  // namespace gguf_forge

@@ -1,0 +1,207 @@
+// Tensor quantization and dequantization through the native kernels: the bytes ggml_quantize_chunk
+// writes and the floats ggml's dequantize_row_* reads back, for every type in typeInfo.ts.
+// Every argument is checked here, before any native work (the addon checks lengths again).
+import { loadNative, type NativeAddon } from '../native.js';
+import {
+  SOURCE_TYPE_NAMES,
+  quantizedByteLength,
+  resolveQuantType,
+  type QuantTypeInfo,
+  type QuantTypeName,
+  type SourceTypeName,
+} from './typeInfo.js';
+
+/** A tensor type, by name (case-insensitive) or ggml id. */
+export type QuantTypeArg = QuantTypeName | Lowercase<QuantTypeName> | (string & {}) | number;
+
+/**
+ * Source elements, row-major (`rows` rows of `cols`): a Float32Array (F32), a Uint16Array of F16
+ * or BF16 bits (sourceType required), or a Uint8Array of raw little-endian elements of
+ * `sourceType` at any alignment (a view of a mapped file, for instance).
+ */
+export type QuantizeSource = Float32Array | Uint16Array | Uint8Array;
+
+export interface QuantizeSyncOptions {
+  rows: number;
+  /** Row length; a multiple of the target type's block size (32, or 256 for k-quants and IQ4_XS). */
+  cols: number;
+  /** Element type of the source: F32 (default for Float32Array and Uint8Array), F16 or BF16. */
+  sourceType?: SourceTypeName | Lowercase<SourceTypeName> | number;
+  /** Importance matrix: one non-negative weight per column, the same for every row (llama-imatrix). */
+  imatrix?: Float32Array | null;
+  /** Threads to split rows over (default: the native pool size). The bytes never depend on it. */
+  threads?: number;
+}
+
+export interface QuantizeOptions extends QuantizeSyncOptions {
+  /** Stops the job before its next row chunk; the promise then rejects with `signal.reason`. */
+  signal?: AbortSignal;
+}
+
+export interface DequantizeOptions {
+  /** Threads to split blocks over (default: the native pool size). */
+  threads?: number;
+}
+
+interface QuantizePlan {
+  type: QuantTypeInfo;
+  sourceType: number;
+  source: QuantizeSource;
+  rows: number;
+  cols: number;
+  imatrix: Float32Array | null;
+  threads: number;
+  dst: Uint8Array;
+}
+
+function received(value: unknown): string {
+  if (typeof value === 'string') return `'${value}'`;
+  if (ArrayBuffer.isView(value)) return `${value.constructor.name}(${(value as { length?: number }).length ?? value.byteLength})`;
+  return String(value);
+}
+
+function fail(ErrorType: typeof TypeError | typeof RangeError, what: string, name: string, value: unknown): never {
+  throw new ErrorType(`Expected ${what} for ${name} but received ${received(value)} of type ${typeof value}`);
+}
+
+function integerOption(value: unknown, name: string, min: number): number {
+  if (typeof value !== 'number') fail(TypeError, `an integer >= ${min}`, name, value);
+  if (!Number.isSafeInteger(value) || value < min) fail(RangeError, `an integer >= ${min}`, name, value);
+  return value;
+}
+
+function threadsOption(value: unknown): number {
+  return value === undefined ? 0 : integerOption(value, 'threads', 0);
+}
+
+function sourceTypeOf(source: unknown, sourceType: unknown): number {
+  if (!(source instanceof Float32Array || source instanceof Uint16Array || source instanceof Uint8Array)) {
+    fail(TypeError, 'a Float32Array, Uint16Array or Uint8Array', 'source', source);
+  }
+  if (sourceType === undefined) {
+    if (source instanceof Uint16Array) fail(TypeError, "'F16' or 'BF16' (the bits a Uint16Array source holds)", 'sourceType', sourceType);
+    return 0;
+  }
+  const info = resolveQuantType(sourceType, 'sourceType', SOURCE_TYPE_NAMES);
+  if (source instanceof Float32Array && info.name !== 'F32') fail(TypeError, "'F32' (or no sourceType) for a Float32Array source", 'sourceType', sourceType);
+  if (source instanceof Uint16Array && info.name === 'F32') fail(TypeError, "'F16' or 'BF16' for a Uint16Array source", 'sourceType', sourceType);
+  return info.id;
+}
+
+function planQuantize(typeArg: unknown, source: unknown, options: unknown): QuantizePlan {
+  const type = resolveQuantType(typeArg);
+  if (typeof options !== 'object' || options === null) fail(TypeError, 'an options object with rows and cols', 'options', options);
+  const o = options as QuantizeOptions;
+  const sourceType = sourceTypeOf(source, o.sourceType);
+  const src = source as QuantizeSource;
+  const rows = integerOption(o.rows, 'rows', 0);
+  const cols = integerOption(o.cols, 'cols', 1);
+  if (cols % type.blockSize !== 0) fail(RangeError, `a multiple of ${type.blockSize} (the ${type.name} block size)`, 'cols', cols);
+  const elements = rows * cols;
+  if (!Number.isSafeInteger(elements)) fail(RangeError, 'rows * cols below 2^53', 'rows', rows);
+  const elementBytes = sourceType === 0 ? 4 : 2;
+  if (src.byteLength !== elements * elementBytes) {
+    fail(RangeError, `${elements * elementBytes} bytes (${rows} rows × ${cols} cols × ${elementBytes}) of source data`, 'source', src);
+  }
+  let imatrix: Float32Array | null = null;
+  if (o.imatrix !== undefined && o.imatrix !== null) {
+    if (!(o.imatrix instanceof Float32Array)) fail(TypeError, 'a Float32Array or null', 'imatrix', o.imatrix);
+    if (o.imatrix.length !== cols) fail(RangeError, `a Float32Array of ${cols} weights (one per column)`, 'imatrix', o.imatrix);
+    imatrix = o.imatrix;
+  }
+  const threads = threadsOption(o.threads);
+  return { type, sourceType, source: src, rows, cols, imatrix, threads, dst: new Uint8Array(quantizedByteLength(type, rows, cols)) };
+}
+
+/** Gives a native error the stack of the caller's call site, captured before the native call. */
+function withCallerStack(error: unknown, callSite: Error): unknown {
+  if (error instanceof Error && callSite.stack) {
+    const frames = callSite.stack.split('\n').slice(1).join('\n');
+    error.stack = `${error.name}: ${error.message}\n${frames}`;
+  }
+  return error;
+}
+
+function abortReason(signal: AbortSignal): unknown {
+  return signal.reason ?? new DOMException('This operation was aborted', 'AbortError');
+}
+
+function runSync(native: NativeAddon, p: QuantizePlan): Uint8Array {
+  native.quantizeSync(p.type.id, p.source, p.sourceType, p.dst, p.rows, p.cols, p.imatrix, p.threads);
+  return p.dst;
+}
+
+/**
+ * Quantizes `rows` rows of `cols` weights into `type` on the JS thread and returns the tensor
+ * bytes, identical to ggml_quantize_chunk's. Meant for small tensors; use quantize() otherwise.
+ */
+export function quantizeSync(type: QuantTypeArg, source: QuantizeSource, options: QuantizeSyncOptions): Uint8Array {
+  const plan = planQuantize(type, source, options);
+  const native = loadNative();
+  const callSite = new Error();
+  try {
+    return runSync(native, plan);
+  } catch (err) {
+    throw withCallerStack(err, callSite);
+  }
+}
+
+/**
+ * Quantizes `rows` rows of `cols` weights into `type` off the JS thread; resolves with the tensor
+ * bytes, identical to ggml_quantize_chunk's (with the same imatrix). Bad arguments reject with a
+ * TypeError or RangeError before any native work; an abort rejects with `signal.reason`. The
+ * source and imatrix must not be modified until the promise settles.
+ */
+export function quantize(type: QuantTypeArg, source: QuantizeSource, options: QuantizeOptions): Promise<Uint8Array> {
+  const callSite = new Error();
+  return new Promise<Uint8Array>((resolve, reject) => {
+    const signal = (options as QuantizeOptions | undefined)?.signal;
+    if (signal !== undefined && !(signal instanceof AbortSignal)) fail(TypeError, 'an AbortSignal', 'signal', signal);
+    const plan = planQuantize(type, source, options);
+    if (signal?.aborted) {
+      reject(abortReason(signal));
+      return;
+    }
+    const native = loadNative();
+    let cancel: (() => void) | undefined;
+    const onAbort = () => cancel?.();
+    const task = native.quantizeAsync(
+      plan.type.id,
+      plan.source,
+      plan.sourceType,
+      plan.dst,
+      plan.rows,
+      plan.cols,
+      plan.imatrix,
+      plan.threads,
+      (error, cancelled) => {
+        signal?.removeEventListener('abort', onAbort);
+        if (error) reject(withCallerStack(error, callSite));
+        else if (cancelled && signal) reject(abortReason(signal));
+        else resolve(plan.dst);
+      },
+    );
+    cancel = () => task.cancel();
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** Weights of `count` (whole blocks) `type` values in `bytes`, as ggml's dequantize_row_* gives them. */
+export function dequantize(type: QuantTypeArg, bytes: Uint8Array, count: number, options?: DequantizeOptions): Float32Array {
+  const info = resolveQuantType(type);
+  if (!(bytes instanceof Uint8Array)) fail(TypeError, 'a Uint8Array', 'bytes', bytes);
+  integerOption(count, 'count', 0);
+  if (count % info.blockSize !== 0) fail(RangeError, `a multiple of ${info.blockSize} (the ${info.name} block size)`, 'count', count);
+  const byteLength = quantizedByteLength(info, 1, count);
+  if (bytes.byteLength !== byteLength) fail(RangeError, `${byteLength} bytes (${count} ${info.name} weights)`, 'bytes', bytes);
+  const threads = threadsOption(options?.threads);
+  const native = loadNative();
+  const out = new Float32Array(count);
+  const callSite = new Error();
+  try {
+    native.dequantize(info.id, bytes, out, count, threads);
+  } catch (err) {
+    throw withCallerStack(err, callSite);
+  }
+  return out;
+}
