@@ -66,11 +66,15 @@ KernelTable build_table(Isa isa) {
 #if defined(GGUF_FORGE_HAVE_AVX2)
     case Isa::avx2:
       register_fp16_avx2(t);
+      register_legacy_avx2(t);
+      register_kquants_avx2(t);
       break;
 #endif
 #if defined(GGUF_FORGE_HAVE_AVX512)
     case Isa::avx512:
       register_fp16_avx512(t);
+      register_legacy_avx512(t);
+      register_kquants_avx512(t);
       break;
 #endif
 #if defined(GGUF_FORGE_HAVE_NEON)

@@ -55,6 +55,11 @@ const std::string& isa_warning();
 void register_fp16_avx2(KernelTable& table);
 void register_fp16_avx512(KernelTable& table);
 void register_fp16_neon(KernelTable& table);
+// SIMD quantizers (cpp/quant/<family>_<isa>.cpp): each overwrites the entries it speeds up.
+void register_legacy_avx2(KernelTable& table);
+void register_legacy_avx512(KernelTable& table);
+void register_kquants_avx2(KernelTable& table);
+void register_kquants_avx512(KernelTable& table);
 // The scalar reference quantizers (cpp/quant/quant_ref.cpp): every ISA starts from these.
 void register_quant_ref(KernelTable& table);
 
