@@ -1,10 +1,11 @@
 // Entry point of the `gguf-forge` bin: one module per command, exit 0 ok, 1 failure, 2 usage.
 import { packageVersion } from '../version.js';
+import { benchCommand } from './bench.js';
 import { infoCommand } from './info.js';
 import { inspectCommand } from './inspect.js';
 import { UsageError, type Command } from './usage.js';
 
-const commands: Command[] = [inspectCommand, infoCommand];
+const commands: Command[] = [inspectCommand, infoCommand, benchCommand];
 
 function help(): string {
   const width = Math.max(...commands.map((c) => c.usage.length));
