@@ -2,9 +2,10 @@
 // own converters (libggml-base.so of @node-llama-cpp/linux-x64, through koffi).
 import { spawnSync } from 'node:child_process';
 import { describe, expect, test } from 'vitest';
-import { loadNative, nativeBinaryPath, type IsaName } from '../../lib/native.js';
+import { loadNative, nativeBinaryPath } from '../../lib/native.js';
 import { referenceUnavailableReason } from '../reference/ggmlLibrary.js';
 import { loadGgmlHalfFloat } from '../reference/ggmlHalfFloat.js';
+import { withIsa } from '../withIsa.js';
 
 const native = loadNative();
 const ref = loadGgmlHalfFloat();
@@ -133,15 +134,6 @@ function reference32(fn: FromHalf, src: Uint16Array): Uint32Array {
   return bits32(out);
 }
 
-function withIsa<T>(isa: IsaName, body: () => T): T {
-  const previous = native.isa();
-  native.setIsa(isa);
-  try {
-    return body();
-  } finally {
-    native.setIsa(previous);
-  }
-}
 
 describe.skipIf(!ref)('fp16/bf16 converters equal ggml bit for bit', () => {
   const expectedFp16 = ref ? reference16('fp32ToFp16', sample) : new Uint16Array();

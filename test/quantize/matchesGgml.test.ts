@@ -2,13 +2,14 @@
 // here: byte for byte against ggml_quantize_chunk of llama.cpp's own libggml-base.so, and the
 // dequantizers bit for bit against ggml's to_float (through koffi, test/reference/).
 import { describe, expect, test } from 'vitest';
-import { loadNative, type IsaName } from '../../lib/native.js';
+import { loadNative } from '../../lib/native.js';
 import { quantizeSync } from '../../lib/quantize/quantize.js';
 import { QUANT_TYPE_NAMES, typeInfo, type QuantTypeInfo } from '../../lib/quantize/typeInfo.js';
 import { referenceUnavailableReason } from '../reference/ggmlLibrary.js';
 import { loadGgmlHalfFloat } from '../reference/ggmlHalfFloat.js';
 import { loadGgmlQuantize } from '../reference/ggmlQuantize.js';
 import { DATA_KINDS, IMATRIX_KINDS, Rng, fnv1a64, testVectorInput } from './quantData.js';
+import { withIsa } from '../withIsa.js';
 
 const native = loadNative();
 const ggml = loadGgmlQuantize();
@@ -28,15 +29,6 @@ const GUARD = 16;
 const COLS: Record<number, number[]> = { 1: [7, 33, 256, 1001], 32: [32, 96, 160, 224, 1056], 256: [256, 768, 1280] };
 const ROWS = 3;
 
-function withIsa<T>(isa: IsaName, body: () => T): T {
-  const previous = native.isa();
-  native.setIsa(isa);
-  try {
-    return body();
-  } finally {
-    native.setIsa(previous);
-  }
-}
 
 const hex = (bytes: Uint8Array) => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join(' ');
 
