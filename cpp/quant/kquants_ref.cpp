@@ -14,6 +14,7 @@
 
 #include "quant/fp16_scalar.h"
 #include "quant/quant_ref.h"
+#include "quant/ref_rows.h"
 #include "quant/scale_search.h"
 
 namespace gguf_forge {
@@ -462,38 +463,22 @@ void q6_K_row_imatrix(const float* x, block_q6_K* y, int64_t n_per_row, const fl
   for (int64_t i = 0; i < n_per_row / QK_K; i++) q6_K_block(x + QK_K * i, &y[i], imatrix + QK_K * i);
 }
 
-template <typename Block>
-size_t quantize_rows(const float* src, void* dst, int64_t nrows, int64_t n_per_row, const float* imatrix,
-                     void (*plain)(const float*, Block*, int64_t),
-                     void (*weighted)(const float*, Block*, int64_t, const float*)) {
-  Block* y = static_cast<Block*>(dst);
-  const int64_t blocks_per_row = n_per_row / QK_K;
-  if (imatrix == nullptr) {
-    plain(src, y, nrows * n_per_row);
-  } else {
-    for (int64_t row = 0; row < nrows; ++row) {
-      weighted(src + row * n_per_row, y + row * blocks_per_row, n_per_row, imatrix);
-    }
-  }
-  return static_cast<size_t>(nrows * blocks_per_row) * sizeof(Block);
-}
-
 }  // namespace
 
 size_t quantize_q2_K_ref(const float* src, void* dst, int64_t nrows, int64_t n_per_row, const float* imatrix) {
-  return quantize_rows<block_q2_K>(src, dst, nrows, n_per_row, imatrix, q2_K_blocks, q2_K_row_imatrix);
+  return quantize_ref_rows<block_q2_K, QK_K>(src, dst, nrows, n_per_row, imatrix, q2_K_blocks, q2_K_row_imatrix);
 }
 size_t quantize_q3_K_ref(const float* src, void* dst, int64_t nrows, int64_t n_per_row, const float* imatrix) {
-  return quantize_rows<block_q3_K>(src, dst, nrows, n_per_row, imatrix, q3_K_blocks, q3_K_row_imatrix);
+  return quantize_ref_rows<block_q3_K, QK_K>(src, dst, nrows, n_per_row, imatrix, q3_K_blocks, q3_K_row_imatrix);
 }
 size_t quantize_q4_K_ref(const float* src, void* dst, int64_t nrows, int64_t n_per_row, const float* imatrix) {
-  return quantize_rows<block_q4_K>(src, dst, nrows, n_per_row, imatrix, q4_K_blocks, q4_K_row_imatrix);
+  return quantize_ref_rows<block_q4_K, QK_K>(src, dst, nrows, n_per_row, imatrix, q4_K_blocks, q4_K_row_imatrix);
 }
 size_t quantize_q5_K_ref(const float* src, void* dst, int64_t nrows, int64_t n_per_row, const float* imatrix) {
-  return quantize_rows<block_q5_K>(src, dst, nrows, n_per_row, imatrix, q5_K_blocks, q5_K_row_imatrix);
+  return quantize_ref_rows<block_q5_K, QK_K>(src, dst, nrows, n_per_row, imatrix, q5_K_blocks, q5_K_row_imatrix);
 }
 size_t quantize_q6_K_ref(const float* src, void* dst, int64_t nrows, int64_t n_per_row, const float* imatrix) {
-  return quantize_rows<block_q6_K>(src, dst, nrows, n_per_row, imatrix, q6_K_blocks, q6_K_row_imatrix);
+  return quantize_ref_rows<block_q6_K, QK_K>(src, dst, nrows, n_per_row, imatrix, q6_K_blocks, q6_K_row_imatrix);
 }
 
 // ---- dequantization ------------------------------------------------------------------------------

@@ -15,6 +15,7 @@
 
 #include "quant/fp16_scalar.h"
 #include "quant/quant_ref.h"
+#include "quant/ref_rows.h"
 #include "quant/scale_search.h"
 
 namespace gguf_forge {
@@ -237,38 +238,22 @@ void q5_1_row_imatrix(const float* x, block_q5_1* y, int64_t n_per_row, const fl
 
 // Blocks are independent without an imatrix, so the rows are one stream of blocks; with one, each
 // row is quantized on its own (its sigma2 is a row statistic).
-template <typename Block>
-size_t quantize_rows(const float* src, void* dst, int64_t nrows, int64_t n_per_row, const float* imatrix,
-                     void (*plain)(const float*, Block*, int64_t),
-                     void (*weighted)(const float*, Block*, int64_t, const float*)) {
-  Block* y = static_cast<Block*>(dst);
-  const int64_t blocks_per_row = n_per_row / 32;
-  if (imatrix == nullptr || weighted == nullptr) {
-    plain(src, y, nrows * n_per_row);
-  } else {
-    for (int64_t row = 0; row < nrows; ++row) {
-      weighted(src + row * n_per_row, y + row * blocks_per_row, n_per_row, imatrix);
-    }
-  }
-  return static_cast<size_t>(nrows * blocks_per_row) * sizeof(Block);
-}
-
 }  // namespace
 
 size_t quantize_q4_0_ref(const float* src, void* dst, int64_t nrows, int64_t n_per_row, const float* imatrix) {
-  return quantize_rows<block_q4_0>(src, dst, nrows, n_per_row, imatrix, q4_0_blocks, q4_0_row_imatrix);
+  return quantize_ref_rows<block_q4_0, 32>(src, dst, nrows, n_per_row, imatrix, q4_0_blocks, q4_0_row_imatrix);
 }
 size_t quantize_q4_1_ref(const float* src, void* dst, int64_t nrows, int64_t n_per_row, const float* imatrix) {
-  return quantize_rows<block_q4_1>(src, dst, nrows, n_per_row, imatrix, q4_1_blocks, q4_1_row_imatrix);
+  return quantize_ref_rows<block_q4_1, 32>(src, dst, nrows, n_per_row, imatrix, q4_1_blocks, q4_1_row_imatrix);
 }
 size_t quantize_q5_0_ref(const float* src, void* dst, int64_t nrows, int64_t n_per_row, const float* imatrix) {
-  return quantize_rows<block_q5_0>(src, dst, nrows, n_per_row, imatrix, q5_0_blocks, q5_0_row_imatrix);
+  return quantize_ref_rows<block_q5_0, 32>(src, dst, nrows, n_per_row, imatrix, q5_0_blocks, q5_0_row_imatrix);
 }
 size_t quantize_q5_1_ref(const float* src, void* dst, int64_t nrows, int64_t n_per_row, const float* imatrix) {
-  return quantize_rows<block_q5_1>(src, dst, nrows, n_per_row, imatrix, q5_1_blocks, q5_1_row_imatrix);
+  return quantize_ref_rows<block_q5_1, 32>(src, dst, nrows, n_per_row, imatrix, q5_1_blocks, q5_1_row_imatrix);
 }
 size_t quantize_q8_0_ref(const float* src, void* dst, int64_t nrows, int64_t n_per_row, const float* /*imatrix*/) {
-  return quantize_rows<block_q8_0>(src, dst, nrows, n_per_row, nullptr, q8_0_blocks, nullptr);
+  return quantize_ref_rows<block_q8_0, 32>(src, dst, nrows, n_per_row, nullptr, q8_0_blocks, nullptr);
 }
 
 // ---- dequantization: (q - offset) as an int times the fp16 scale, plus m where there is one ----
