@@ -26,20 +26,17 @@ namespace {
 // The 16 non-linear levels, ascending.
 constexpr int8_t kvalues_iq4nl[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
 
-// Index of the level nearest to x (binary search); a tie between two levels goes to the upper one.
+// Index of the level nearest to x; a tie between two levels goes to the upper one. ggml finds the
+// bracketing pair [mu-1, mu] by binary search; inside (val[0], val[15]) that pair is also given by
+// mu = #{i : val[i] <= x} (the levels ascend strictly), which counts without data-dependent branches
+// (a binary search mispredicts on every other step). The final comparison is ggml's, unchanged.
 int best_index_iq4nl(float x) {
   const int8_t* val = kvalues_iq4nl;
   if (x <= val[0]) return 0;
   if (x >= val[15]) return 15;
-  int ml = 0, mu = 15;
-  while (mu - ml > 1) {
-    const int mav = (ml + mu) / 2;
-    if (x < val[mav]) {
-      mu = mav;
-    } else {
-      ml = mav;
-    }
-  }
+  int mu = 1;
+  // !(x < v) rather than x >= v: a NaN (inf * 0 in tiny blocks) then lands on 15, as in ggml's search.
+  for (int i = 1; i < 15; ++i) mu += !(x < val[i]) ? 1 : 0;
   return x - val[mu - 1] < val[mu] - x ? mu - 1 : mu;
 }
 
