@@ -20,6 +20,7 @@ namespace quant {
 using detail::clamp_int;
 using detail::kGroupMaxEps;
 using detail::nearest_int;
+using detail::signed_absmax;
 
 namespace {
 
@@ -69,14 +70,8 @@ void iq4_superblock(int super_block_size, const float* x, ggml_half* dh, uint8_t
     } else {
       for (int j = 0; j < block_size; ++j) weight[j] = xb[j] * xb[j];
     }
-    float amax = 0, max = 0;
-    for (int j = 0; j < block_size; ++j) {
-      const float ax = std::fabs(xb[j]);
-      if (ax > amax) {
-        amax = ax;
-        max = xb[j];
-      }
-    }
+    float amax;
+    const float max = signed_absmax(xb, block_size, &amax);
     if (amax < kGroupMaxEps) {
       scales[ib] = 0;
       continue;  // Lb is rewritten below in both layouts

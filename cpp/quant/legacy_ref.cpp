@@ -23,6 +23,7 @@ namespace quant {
 
 using detail::make_qkx_quants;
 using detail::make_qx_quants;
+using detail::signed_absmax;
 
 namespace {
 
@@ -31,14 +32,8 @@ namespace {
 void q4_0_blocks(const float* x, block_q4_0* y, int64_t k) {
   const int64_t nb = k / QK4_0;
   for (int64_t i = 0; i < nb; i++, x += QK4_0) {
-    float amax = 0.0f;
-    float max = 0.0f;
-    for (int j = 0; j < QK4_0; j++) {
-      if (amax < std::fabs(x[j])) {
-        amax = std::fabs(x[j]);
-        max = x[j];
-      }
-    }
+    float amax;
+    const float max = signed_absmax(x, QK4_0, &amax);
     const float d = max / -8;
     const float id = d ? 1.0f / d : 0.0f;
     y[i].d = float_to_half(d);
@@ -82,14 +77,8 @@ void q4_1_blocks(const float* x, block_q4_1* y, int64_t k) {
 void q5_0_blocks(const float* x, block_q5_0* y, int64_t k) {
   const int64_t nb = k / QK5_0;
   for (int64_t i = 0; i < nb; i++, x += QK5_0) {
-    float amax = 0.0f;
-    float max = 0.0f;
-    for (int j = 0; j < QK5_0; j++) {
-      if (amax < std::fabs(x[j])) {
-        amax = std::fabs(x[j]);
-        max = x[j];
-      }
-    }
+    float amax;
+    const float max = signed_absmax(x, QK5_0, &amax);
     const float d = max / -16;
     const float id = d ? 1.0f / d : 0.0f;
     y[i].d = float_to_half(d);

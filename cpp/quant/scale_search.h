@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cmath>
 #include <cstring>
 
 namespace gguf_forge {
@@ -27,6 +28,22 @@ static inline int nearest_int(float f) {
 }
 
 static inline int clamp_int(int v, int lo, int hi) { return v < lo ? lo : (v > hi ? hi : v); }
+
+// The element of largest magnitude, the first one on ties (strict >, as ggml): its sign decides
+// the sign of a symmetric scale. Writes |that element| to *amax (0 for an all-zero group).
+static inline float signed_absmax(const float* x, int n, float* amax) {
+  float max = 0;
+  float best = 0;
+  for (int i = 0; i < n; ++i) {
+    const float ax = std::fabs(x[i]);
+    if (ax > best) {
+      best = ax;
+      max = x[i];
+    }
+  }
+  *amax = best;
+  return max;
+}
 
 // Symmetric signed scale for x ≈ scale*(L - nmax), L in [0, 2*nmax-1]; make_qx_quants with
 // rmse_type 1 (the only one the quantizers here use). Weights qw, or x² when qw is null. Tries
