@@ -68,6 +68,8 @@ KernelTable build_table(Isa isa) {
       register_fp16_avx2(t);
       register_legacy_avx2(t);
       register_kquants_avx2(t);
+      register_kquants_low_avx2(t);
+      register_iq4_avx2(t);
       break;
 #endif
 #if defined(GGUF_FORGE_HAVE_AVX512)
@@ -75,6 +77,8 @@ KernelTable build_table(Isa isa) {
       register_fp16_avx512(t);
       register_legacy_avx512(t);
       register_kquants_avx512(t);
+      register_kquants_low_avx512(t);
+      register_iq4_avx512(t);
       break;
 #endif
 #if defined(GGUF_FORGE_HAVE_NEON)
