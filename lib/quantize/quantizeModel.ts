@@ -9,11 +9,14 @@ import { MappedGguf } from '../gguf/mappedGguf.js';
 import { GgufValueType } from '../gguf/types.js';
 import type { GgufMetadataEntry, GgufTensorInfo } from '../gguf/types.js';
 import { GgufWriter } from '../gguf/writer.js';
+import { QuantizeModelError } from './errors.js';
 import { resolveFileType, type FileTypeInfo, type FileTypeName } from './fileTypes.js';
 import { readImatrix, type Imatrix } from './imatrix.js';
 import { dequantize, quantize } from './quantize.js';
 import { chooseTensorTypes, type TensorTypeChoice, type TensorTypeOverride } from './tensorTypes.js';
 import { QUANT_TYPE_NAMES } from './typeInfo.js';
+
+export { QuantizeModelError };
 
 /** llama.cpp's GGML_QNT_VERSION. */
 const QUANTIZATION_VERSION = 2;
@@ -23,19 +26,6 @@ const OUTPUT_ALIGNMENT = 32;
 const CHUNK_ELEMENTS = 1 << 22;
 /** llama-quantize copies at most 127 bytes of the imatrix file and dataset names into the keys. */
 const IMATRIX_STRING_BYTES = 127;
-
-export class QuantizeModelError extends Error {
-  readonly code: string;
-  readonly file?: string;
-  readonly tensor?: string;
-  constructor(code: string, message: string, where: { file?: string; tensor?: string } = {}) {
-    super(message);
-    this.name = 'QuantizeModelError';
-    this.code = code;
-    if (where.file !== undefined) this.file = where.file;
-    if (where.tensor !== undefined) this.tensor = where.tensor;
-  }
-}
 
 export interface QuantizeModelProgress {
   /** 1-based index of the tensor being written, in output order. */

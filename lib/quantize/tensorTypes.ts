@@ -4,6 +4,7 @@
 // a type's block does not divide. The order of evaluation is llama.cpp's: counters depend on it.
 import { GgmlType, ggmlTypeInfo, ggmlTypeName } from '../gguf/ggmlTypes.js';
 import type { GgufMetadataEntry, GgufTensorInfo } from '../gguf/types.js';
+import { QuantizeModelError } from './errors.js';
 import type { FileTypeInfo } from './fileTypes.js';
 
 export interface TensorTypeOverride {
@@ -148,9 +149,9 @@ interface State {
 function layerInfo(s: State, counter: number, name: string): number {
   if (s.h.nExpert <= 1) return counter;
   const layer = layerOf(name);
-  const m = /^blk\.\s*[+-]?\d+/.test(name);
-  if (!m) throw new RangeError(`Failed to determine the layer of tensor ${name}`);
-  if (layer < 0 || layer >= s.h.nLayer) throw new RangeError(`Bad layer ${layer} for tensor ${name}: must be in [0, ${s.h.nLayer})`);
+  if (layer < 0 || layer >= s.h.nLayer) {
+    throw new QuantizeModelError('ERR_QUANTIZE_INPUT', `Bad layer ${layer} for expert tensor ${name}: must be in [0, ${s.h.nLayer})`, { tensor: name });
+  }
   return layer;
 }
 
@@ -243,7 +244,8 @@ function fallbackType(type: number, ne0: number): { type: number; fallback: bool
       next = GgmlType.Q8_0;
       break;
     default:
-      throw new RangeError(`No fallback is defined for type ${ggmlTypeName(type)} (row length ${ne0})`);
+      // This build has no fallback table entry for the 32-block types: they go straight to F16.
+      next = GgmlType.F16;
   }
   if (ne0 % (ggmlTypeInfo(next)?.blockSize ?? 1) !== 0) next = GgmlType.F16;
   return { type: next, fallback: true };
