@@ -1,15 +1,8 @@
 import { BENCH_QUANT_TYPES, DEFAULT_BENCH_VALUES, formatQuantizeBench, runQuantizeBenchmark } from '../bench/quantizeBench.js';
 import { resolveQuantType } from '../quantize/typeInfo.js';
-import { parseCommandArgs, printJson, UsageError, type Command } from './usage.js';
+import { integerFlag, parseCommandArgs, printJson, UsageError, type Command } from './usage.js';
 
 const SUBCOMMANDS = ['quantize'];
-
-function positiveInteger(value: string | boolean | Array<string | boolean> | undefined, name: string, min: number): number | undefined {
-  if (value === undefined) return undefined;
-  const n = typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : NaN;
-  if (!Number.isSafeInteger(n) || n < min) throw new UsageError(`--${name} must be an integer >= ${min}, got '${String(value)}'`);
-  return n;
-}
 
 function list(value: string | boolean | Array<string | boolean> | undefined): string[] | undefined {
   if (typeof value !== 'string') return undefined;
@@ -57,10 +50,10 @@ export const benchCommand: Command = {
     if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}'\nUsage: ${benchCommand.usage}`);
     const types = list(values.types);
     const threadList = list(values.threads);
-    const threads = threadList?.map((t) => positiveInteger(t, 'threads', 1) ?? 1);
-    const valuesPerType = positiveInteger(values.values, 'values', 256);
+    const threads = threadList?.map((t) => integerFlag(t, 'threads', 1) ?? 1);
+    const valuesPerType = integerFlag(values.values, 'values', 256);
     if (valuesPerType !== undefined && valuesPerType % 256 !== 0) throw new UsageError(`--values must be a multiple of 256, got ${valuesPerType}`);
-    const iterations = positiveInteger(values.iterations, 'iterations', 1);
+    const iterations = integerFlag(values.iterations, 'iterations', 1);
     const json = values.json === true;
     for (const t of types ?? []) {
       let info;

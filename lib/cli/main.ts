@@ -3,9 +3,10 @@ import { packageVersion } from '../version.js';
 import { benchCommand } from './bench.js';
 import { infoCommand } from './info.js';
 import { inspectCommand } from './inspect.js';
+import { quantizeCommand } from './quantize.js';
 import { UsageError, type Command } from './usage.js';
 
-const commands: Command[] = [inspectCommand, infoCommand, benchCommand];
+const commands: Command[] = [inspectCommand, infoCommand, quantizeCommand, benchCommand];
 
 function help(): string {
   const width = Math.max(...commands.map((c) => c.usage.length));

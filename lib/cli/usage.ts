@@ -37,3 +37,11 @@ export function parseCommandArgs(argv: string[], options: Options, command: Comm
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, process.stdout.isTTY ? 2 : undefined)}\n`);
 }
+
+/** An integer flag value >= min, or undefined when the flag was not given; UsageError otherwise. */
+export function integerFlag(value: string | boolean | Array<string | boolean> | undefined, name: string, min: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(n) || n < min) throw new UsageError(`--${name} must be an integer >= ${min}, got '${String(value)}'`);
+  return n;
+}
