@@ -25,6 +25,8 @@ export interface LlamaQuantizeParams {
 export interface LlamaQuantize {
   /** Returns llama_model_quantize's status (0 = success). */
   quantize(input: string, output: string, params: LlamaQuantizeParams): number;
+  /** The same on a worker thread (so the caller's event loop keeps running, e.g. to sample memory). */
+  quantizeAsync(input: string, output: string, params: LlamaQuantizeParams, done: (err: unknown, status: number) => void): void;
 }
 
 const GGML_TYPE_COUNT = 43;
@@ -58,7 +60,9 @@ export function loadLlamaQuantize(): LlamaQuantize | null {
   const lib = koffi.load(path);
   const Params = koffi.struct('gguf_forge_llama_quantize_params', { bytes: koffi.array('uint8_t', PARAMS_BYTES) });
   const defaults = lib.func('llama_model_quantize_default_params', Params, []) as () => { bytes: number[] };
-  const run = lib.func('uint32_t llama_model_quantize(const char *inp, const char *out, const void *params)') as (a: string, b: string, p: Buffer) => number;
+  const runFn = lib.func('uint32_t llama_model_quantize(const char *inp, const char *out, const void *params)');
+  const run = runFn as (a: string, b: string, p: Buffer) => number;
+  const runAsync = (runFn as unknown as { async: (a: string, b: string, p: Buffer, cb: (err: unknown, status: number) => void) => void }).async;
   const LogCallback = koffi.proto('void gguf_forge_llama_log(int level, const char *text, void *ud)');
   const logSet = lib.func('void llama_log_set(void *cb, void *ud)') as (cb: unknown, ud: null) => void;
   // Keep the tests' output clean: llama.cpp logs every tensor.
@@ -76,56 +80,80 @@ export function loadLlamaQuantize(): LlamaQuantize | null {
   };
   const cString = (s: string) => alloc(Buffer.concat([Buffer.from(s, 'utf8'), Buffer.alloc(1)]));
 
+  /** Builds the params struct; the native arrays it points to live until release(). */
+  const build = (p: LlamaQuantizeParams): Buffer => {
+    const params = Buffer.from(defaults().bytes);
+    params.writeInt32LE(p.threads ?? 1, OFF.nthread);
+    params.writeInt32LE(p.ftype, OFF.ftype);
+    params.writeInt32LE(p.outputTensorType ?? GGML_TYPE_COUNT, OFF.outputType);
+    params.writeInt32LE(p.tokenEmbeddingType ?? GGML_TYPE_COUNT, OFF.embdType);
+    params.writeUInt8(p.allowRequantize ? 1 : 0, OFF.allowRequantize);
+    params.writeUInt8(p.leaveOutputTensor ? 0 : 1, OFF.quantizeOutput);
+    params.writeUInt8(p.pure ? 1 : 0, OFF.pure);
+    {
+      const kv: Buffer[] = [];
+      if (p.imatrix && p.imatrix.entries.size > 0) {
+        const m = p.imatrix;
+        const table = Buffer.alloc(24 * (m.entries.size + 1));
+        let i = 0;
+        for (const [name, values] of m.entries) {
+          table.writeBigUInt64LE(cString(name), 24 * i);
+          table.writeBigUInt64LE(alloc(new Uint8Array(values.buffer, values.byteOffset, values.byteLength)), 24 * i + 8);
+          table.writeBigUInt64LE(BigInt(values.length), 24 * i + 16);
+          i++;
+        }
+        params.writeBigUInt64LE(alloc(table), OFF.imatrix);
+        const entry = (key: string, tag: number, fill: (b: Buffer) => void) => {
+          const b = Buffer.alloc(KV_BYTES);
+          b.writeInt32LE(tag, 0);
+          b.write(key, 4, 'utf8');
+          fill(b);
+          kv.push(b);
+        };
+        const str = (s: string) => (b: Buffer) => Buffer.from(s, 'utf8').subarray(0, 127).copy(b, KV_VALUE);
+        entry('quantize.imatrix.file', KV_TAG_STR, str(m.file));
+        if (m.datasets.length > 0) entry('quantize.imatrix.dataset', KV_TAG_STR, str(m.datasets[0] as string));
+        entry('quantize.imatrix.entries_count', KV_TAG_INT, (b) => b.writeBigInt64LE(BigInt(m.entries.size), KV_VALUE));
+        if (m.chunkCount > 0) entry('quantize.imatrix.chunks_count', KV_TAG_INT, (b) => b.writeBigInt64LE(BigInt(m.chunkCount), KV_VALUE));
+      }
+      if (kv.length > 0) params.writeBigUInt64LE(alloc(Buffer.concat([...kv, Buffer.alloc(KV_BYTES)])), OFF.kvOverrides);
+      if (p.tensorTypes && p.tensorTypes.length > 0) {
+        const table = Buffer.alloc(16 * (p.tensorTypes.length + 1));
+        p.tensorTypes.forEach(([pattern, type], i) => {
+          table.writeBigUInt64LE(cString(pattern), 16 * i);
+          table.writeInt32LE(type, 16 * i + 8);
+        });
+        table.writeInt32LE(GGML_TYPE_COUNT, 16 * p.tensorTypes.length + 8);
+        params.writeBigUInt64LE(alloc(table), OFF.ttOverrides);
+      }
+    }
+    return params;
+  };
+  const release = () => {
+    for (const a of allocations.splice(0)) koffi.free(a);
+  };
   cached = {
     quantize(input, output, p) {
-      const params = Buffer.from(defaults().bytes);
-      params.writeInt32LE(p.threads ?? 1, OFF.nthread);
-      params.writeInt32LE(p.ftype, OFF.ftype);
-      params.writeInt32LE(p.outputTensorType ?? GGML_TYPE_COUNT, OFF.outputType);
-      params.writeInt32LE(p.tokenEmbeddingType ?? GGML_TYPE_COUNT, OFF.embdType);
-      params.writeUInt8(p.allowRequantize ? 1 : 0, OFF.allowRequantize);
-      params.writeUInt8(p.leaveOutputTensor ? 0 : 1, OFF.quantizeOutput);
-      params.writeUInt8(p.pure ? 1 : 0, OFF.pure);
       try {
-        const kv: Buffer[] = [];
-        if (p.imatrix && p.imatrix.entries.size > 0) {
-          const m = p.imatrix;
-          const table = Buffer.alloc(24 * (m.entries.size + 1));
-          let i = 0;
-          for (const [name, values] of m.entries) {
-            table.writeBigUInt64LE(cString(name), 24 * i);
-            table.writeBigUInt64LE(alloc(new Uint8Array(values.buffer, values.byteOffset, values.byteLength)), 24 * i + 8);
-            table.writeBigUInt64LE(BigInt(values.length), 24 * i + 16);
-            i++;
-          }
-          params.writeBigUInt64LE(alloc(table), OFF.imatrix);
-          const entry = (key: string, tag: number, fill: (b: Buffer) => void) => {
-            const b = Buffer.alloc(KV_BYTES);
-            b.writeInt32LE(tag, 0);
-            b.write(key, 4, 'utf8');
-            fill(b);
-            kv.push(b);
-          };
-          const str = (s: string) => (b: Buffer) => Buffer.from(s, 'utf8').subarray(0, 127).copy(b, KV_VALUE);
-          entry('quantize.imatrix.file', KV_TAG_STR, str(m.file));
-          if (m.datasets.length > 0) entry('quantize.imatrix.dataset', KV_TAG_STR, str(m.datasets[0] as string));
-          entry('quantize.imatrix.entries_count', KV_TAG_INT, (b) => b.writeBigInt64LE(BigInt(m.entries.size), KV_VALUE));
-          if (m.chunkCount > 0) entry('quantize.imatrix.chunks_count', KV_TAG_INT, (b) => b.writeBigInt64LE(BigInt(m.chunkCount), KV_VALUE));
-        }
-        if (kv.length > 0) params.writeBigUInt64LE(alloc(Buffer.concat([...kv, Buffer.alloc(KV_BYTES)])), OFF.kvOverrides);
-        if (p.tensorTypes && p.tensorTypes.length > 0) {
-          const table = Buffer.alloc(16 * (p.tensorTypes.length + 1));
-          p.tensorTypes.forEach(([pattern, type], i) => {
-            table.writeBigUInt64LE(cString(pattern), 16 * i);
-            table.writeInt32LE(type, 16 * i + 8);
-          });
-          table.writeInt32LE(GGML_TYPE_COUNT, 16 * p.tensorTypes.length + 8);
-          params.writeBigUInt64LE(alloc(table), OFF.ttOverrides);
-        }
-        return run(input, output, params);
+        return run(input, output, build(p));
       } finally {
-        for (const a of allocations.splice(0)) koffi.free(a);
+        release();
       }
+    },
+    quantizeAsync(input, output, p, done) {
+      let params: Buffer;
+      try {
+        params = build(p);
+      } catch (e) {
+        release();
+        done(e, -1);
+        return;
+      }
+      runAsync(input, output, params, (err, status) => {
+        params.fill(0); // keeps the struct referenced until llama.cpp is done with it
+        release();
+        done(err, status);
+      });
     },
   };
   return cached;
