@@ -80,8 +80,8 @@ async function settleTemp(blobsDir: string, temp: string, digest: string, size: 
 
 /**
  * Streams bytes into a new blob. write() hashes at once and queues the file write (calls may overlap;
- * bytes land in call order); close() fsyncs and settles the blob and returns its digest; abort()
- * removes the temp. Structurally a GgufSink, so a GGUF can be written straight into the store.
+ * bytes land in call order); commit() fsyncs and settles the blob and returns it; abort() removes
+ * the temp. close() is commit() for GgufSink (GgufWriter.toSink), the blob then in `result`.
  */
 export class BlobWriter {
   readonly #blobsDir: string;
@@ -90,6 +90,7 @@ export class BlobWriter {
   readonly #hash: Hash = createHash('sha256');
   readonly #onDigest: DigestHook | undefined;
   #size = 0;
+  #result: BlobInfo | undefined;
   #queue: Promise<void> = Promise.resolve();
   #state: 'open' | 'closing' | 'closed' | 'aborted' = 'open';
 
@@ -114,17 +115,26 @@ export class BlobWriter {
     return this.#size;
   }
 
+  /** The stored blob once commit()/close() succeeded (for callers such as GgufWriter that close the sink themselves). */
+  get result(): BlobInfo | undefined {
+    return this.#result;
+  }
+
   write(bytes: Uint8Array): Promise<void> {
     if (this.#state !== 'open') return Promise.reject(new StoreError('ERR_STORE_WRITER_CLOSED', `blob writer is ${this.#state}`, { path: this.#temp }));
     this.#hash.update(bytes);
     this.#size += bytes.length;
     const queued = this.#queue.then(() => writeFully(this.#handle, bytes));
-    // A failed write fails this call and every later one; close() reports it too.
+    // A failed write fails this call and every later one; commit() reports it too.
     this.#queue = queued;
     return queued;
   }
 
-  async close(): Promise<BlobInfo> {
+  async close(): Promise<void> {
+    await this.commit();
+  }
+
+  async commit(): Promise<BlobInfo> {
     if (this.#state !== 'open') throw new StoreError('ERR_STORE_WRITER_CLOSED', `blob writer is ${this.#state}`, { path: this.#temp });
     this.#state = 'closing';
     try {
@@ -136,6 +146,7 @@ export class BlobWriter {
       this.#onDigest?.(digest);
       const info = await settleTemp(this.#blobsDir, this.#temp, digest, this.#size);
       this.#state = 'closed';
+      this.#result = info;
       return info;
     } catch (error) {
       await this.abort();
@@ -209,7 +220,7 @@ export async function copyFileToBlob(blobsDir: string, source: string, options: 
     });
     const w = writer;
     await pump(input, total, (chunk) => w.write(chunk), options);
-    return await writer.close();
+    return await writer.commit();
   } catch (error) {
     await writer?.abort();
     throw error;

@@ -141,7 +141,9 @@ export class ModelStore {
   readonly #pins: BlobPins;
   readonly #lock: Mutex;
 
+  /** Prefer openStore(), which also resolves --models / OLLAMA_MODELS / ~/.ollama/models. */
   constructor(root: string) {
+    root = resolve(root);
     this.root = root;
     this.blobsDir = join(root, 'blobs');
     this.manifestsDir = join(root, 'manifests');
@@ -181,7 +183,7 @@ export class ModelStore {
     await mkdir(this.manifestsDir, { recursive: true, mode: 0o755 });
   }
 
-  /** A writer that streams into a new blob (GgufWriter.toSink accepts it); close() returns the digest. */
+  /** A writer that streams into a new blob (GgufWriter.toSink accepts it); commit() returns the blob. */
   async createBlobWriter(): Promise<BlobWriter> {
     await this.#ensureDirs();
     return BlobWriter.open(this.blobsDir, (digest) => this.#pins.hold(digest));
@@ -198,7 +200,7 @@ export class ModelStore {
       await writer.abort();
       throw error;
     }
-    return writer.close();
+    return writer.commit();
   }
 
   /** Stores a stream of chunks as a blob; an abort removes the temp and rejects with signal.reason. */
@@ -214,7 +216,7 @@ export class ModelStore {
       await writer.abort();
       throw error;
     }
-    return writer.close();
+    return writer.commit();
   }
 
   /** Stores a file as a blob: copied while hashed, or with `link` reflinked / hard-linked when the file system allows. */

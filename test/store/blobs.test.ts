@@ -3,6 +3,9 @@ import { existsSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync }
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { GgmlType } from '../../lib/gguf/ggmlTypes.js';
+import { GgufValueType } from '../../lib/gguf/types.js';
+import { GgufWriter, writeGguf, type GgufSink } from '../../lib/gguf/writer.js';
 import { BLOB_TEMP_PREFIX } from '../../lib/store/blobs.js';
 import { openStore, resolveStoreRoot } from '../../lib/store/store.js';
 import { filesUnder, sha256, tempDir } from './storeDirs.js';
@@ -14,6 +17,11 @@ describe('store root', () => {
     expect(resolveStoreRoot(undefined, { OLLAMA_MODELS: "'/data/x'" })).toBe('/data/x');
     expect(resolveStoreRoot(undefined, { OLLAMA_MODELS: '  ' })).toBe(join(homedir(), '.ollama', 'models'));
     expect(resolveStoreRoot(undefined, {})).toBe(join(homedir(), '.ollama', 'models'));
+  });
+
+  it('opened without a root option follows OLLAMA_MODELS', async () => {
+    const dir = tempDir('env');
+    expect((await openStore({ env: { OLLAMA_MODELS: `"${dir}"` } })).root).toBe(dir);
   });
 
   it('that is a file is refused with ERR_STORE_ROOT; a missing one is created on the first write', async () => {
@@ -71,11 +79,34 @@ describe('blobs', () => {
     await Promise.all(parts.map((p) => writer.write(p)));
     expect(filesUnder(store.blobsDir)).toEqual([writer.tempPath.slice(store.blobsDir.length + 1)]);
     expect(writer.tempPath.slice(store.blobsDir.length + 1).startsWith(BLOB_TEMP_PREFIX)).toBe(true);
-    const info = await writer.close();
+    const info = await writer.commit();
     expect(info.digest).toBe(sha256(Buffer.concat(parts)));
     expect(info.size).toBe(parts.reduce((n, p) => n + p.length, 0));
     expect(filesUnder(store.blobsDir)).toEqual([`sha256-${info.digest.slice(7)}`]);
     await expect(writer.write(Buffer.from('late'))).rejects.toMatchObject({ code: 'ERR_STORE_WRITER_CLOSED' });
+  });
+
+  it('a GGUF streamed through GgufWriter into a blob writer is the same file writeGguf makes, stored under its sha256', async () => {
+    const dir = tempDir('gguf');
+    const store = await openStore(join(dir, 'models'));
+    const metadata = [
+      { key: 'general.architecture', type: GgufValueType.STRING, value: 'llama' },
+      { key: 'general.alignment', type: GgufValueType.UINT32, value: 32 },
+    ];
+    const data = [randomBytes(4 * 96), randomBytes(4 * 33)];
+    const tensors = [
+      { name: 'a.weight', type: GgmlType.F32, shape: [96] },
+      { name: 'b.weight', type: GgmlType.F32, shape: [33] },
+    ];
+    const blob = await store.createBlobWriter();
+    const sink: GgufSink = blob;
+    const writer = await GgufWriter.toSink(sink, metadata, tensors);
+    for (const chunk of data) await writer.write(chunk);
+    await writer.close();
+    await writeGguf(join(dir, 'reference.gguf'), metadata, tensors.map((t, i) => ({ ...t, data: data[i] as Buffer })));
+    const reference = readFileSync(join(dir, 'reference.gguf'));
+    expect(blob.result?.digest).toBe(sha256(reference));
+    expect(readFileSync(blob.result!.path).equals(reference)).toBe(true);
   });
 
   it('an aborted writer or stream leaves no file at all', async () => {

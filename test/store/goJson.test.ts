@@ -4,6 +4,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  decodeConfigBlob,
   decodeMessagesBlob,
   decodeParamsBlob,
   encodeConfigBlob,
@@ -216,6 +217,14 @@ describe('Ollama blobs', () => {
         '"capabilities":["completion","tools"],"context_length":131072,"base_name":"Gemma \\u003c4\\u003e","draft":{},' +
         '"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":["sha256:aa","sha256:bb"]}}\n',
     );
+  });
+
+  it('config blob: decoding and encoding again gives the same bytes, old rootfs generation included', () => {
+    const blobs = [
+      '{"model_format":"gguf","model_family":"llama","model_families":["llama"],"model_type":"8.0B","file_type":"Q4_K_M","architecture":"amd64","os":"linux"}\n',
+      '{"model_format":"gguf","model_family":"gemma4","model_families":null,"model_type":"1.0B","file_type":"F16","renderer":"gemma4","capabilities":["vision"],"context_length":8192,"draft":{"architecture":"llama"},"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":["sha256:aa"]}}\n',
+    ];
+    for (const blob of blobs) expect(text(encodeConfigBlob(decodeConfigBlob(Buffer.from(blob))))).toBe(blob);
   });
 
   it('params blob: float32 options, int64 options, bools and stop lists; inherited float64 values re-encode unchanged', () => {
