@@ -223,8 +223,10 @@ export function scanModelfile(text: string, file?: string): ModelfileCommand[] {
         }
         break;
       case NAME:
-        if (isAlpha(c)) [next, keep] = [NAME, c];
-        else if (isSpace(c)) next = VALUE;
+        if (isAlpha(c)) {
+          next = NAME;
+          keep = c;
+        } else if (isSpace(c)) next = VALUE;
         else throw endOfWord(c, { line, column });
         break;
       case VALUE:
@@ -232,13 +234,17 @@ export function scanModelfile(text: string, file?: string): ModelfileCommand[] {
         keep = c;
         break;
       case PARAMETER:
-        if (isAlpha(c) || isDigit(c) || c === '_') [next, keep] = [PARAMETER, c];
-        else if (isSpace(c)) next = VALUE;
+        if (isAlpha(c) || isDigit(c) || c === '_') {
+          next = PARAMETER;
+          keep = c;
+        } else if (isSpace(c)) next = VALUE;
         else throw endOfWord(c, { line, column });
         break;
       case MESSAGE:
-        if (isAlpha(c)) [next, keep] = [MESSAGE, c];
-        else if (isSpace(c)) next = VALUE;
+        if (isAlpha(c)) {
+          next = MESSAGE;
+          keep = c;
+        } else if (isSpace(c)) next = VALUE;
         else throw endOfWord(c, { line, column });
         break;
       default: // COMMENT

@@ -109,7 +109,7 @@ function locate(command: ModelfileCommand, part: 'command' | 'name' | 'value'): 
 
 function describeStatError(err: unknown): string {
   const e = err as NodeJS.ErrnoException;
-  return e.code === 'ENOENT' ? 'it does not exist' : (e.code ?? e.message);
+  return e.code === 'ENOENT' ? 'it does not exist' : `it cannot be read (${e.code ?? e.message})`;
 }
 
 /**
