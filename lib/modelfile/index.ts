@@ -13,7 +13,7 @@ export type {
   ParameterCommand,
   ValueCommand,
 } from './types.js';
-export { parseModelfile, scanModelfile, commandPosition } from './parse.js';
+export { parseModelfile, readModelfile, scanModelfile, commandPosition } from './parse.js';
 export type { ParseModelfileOptions } from './parse.js';
 export { decodeModelfileBytes } from './text.js';
 export { PARAMETER_KINDS, DEPRECATED_PARAMETERS, parameterKind, parseParameter } from './parameters.js';

@@ -5,6 +5,7 @@
 // are dropped except tab, CR and LF inside values; `\r` alone is a line break too. Only the positions
 // differ: Ollama counts CRLF as two lines and reports the line after a bad line break, we report the
 // line and column of the character at fault.
+import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { ModelfileError } from './errors.js';
 import { decodeModelfileBytes } from './text.js';
@@ -52,6 +53,11 @@ export function parseModelfile(source: string | Uint8Array, options: ParseModelf
   const baseDir = options.baseDir ?? (options.filename === undefined ? undefined : dirname(resolve(options.filename)));
   if (baseDir !== undefined) modelfile.baseDir = resolve(baseDir);
   return modelfile;
+}
+
+/** Reads and parses the Modelfile at `path` (bytes, so a UTF-16 file decodes as in Ollama); its folder is the baseDir. */
+export async function readModelfile(path: string): Promise<Modelfile> {
+  return parseModelfile(await readFile(path), { filename: path });
 }
 
 // Lexer states, named as in parser.go.

@@ -25,7 +25,11 @@ export interface ModelfileSource {
 export interface ModelfileRequest {
   /** A model name: the last FROM that is not an existing path, kept as written. */
   from?: string;
-  /** FROM values that exist on disk, in order, each path once (Ollama merges them: split GGUF, projector). */
+  /**
+   * FROM values that exist on disk, in order, each path once (Ollama merges them: split GGUF, projector).
+   * Folders are not searched here (that is the converter's job). With `from` also set, Ollama's server
+   * uses `from` and ignores these.
+   */
   files?: ModelfileSource[];
   /** The last ADAPTER (Ollama replaces, it does not add). */
   adapter?: ModelfileSource;

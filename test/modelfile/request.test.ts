@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { ModelfileError, expandModelfilePath, modelfileToRequest, parseModelfile } from '../../lib/modelfile/index.js';
+import { ModelfileError, expandModelfilePath, modelfileToRequest, parseModelfile, readModelfile } from '../../lib/modelfile/index.js';
 import { sharedData } from '../sharedData.js';
 import { haveModelfiles, sharedModelfiles } from './ollamaCases.js';
 
@@ -161,9 +161,11 @@ describe('FROM, ADAPTER and DRAFT paths', () => {
     }
   });
 
-  test('the Modelfile\'s own folder is the default base; an explicit baseDir option wins', async () => {
+  test('readModelfile decodes the file\'s bytes; its folder is the default base; an explicit baseDir option wins', async () => {
     const file = join(dir, 'Modelfile');
-    const m = parseModelfile('FROM model.gguf\n', { filename: file });
+    writeFileSync(file, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('FROM model.gguf\n', 'utf16le')]));
+    const m = await readModelfile(file);
+    expect(m.baseDir).toBe(dir);
     expect((await modelfileToRequest(m)).files?.[0]?.path).toBe(join(dir, 'model.gguf'));
     expect((await modelfileToRequest(m, { baseDir: join(dir, 'hf') })).from).toBe('model.gguf');
   });
