@@ -9,8 +9,18 @@ export function float32ToShortest(value: number): number | string {
   if (!Number.isFinite(value)) return Number.isNaN(value) ? 'NaN' : value > 0 ? 'Infinity' : '-Infinity';
   if (Object.is(value, -0)) return -0;
   for (let precision = 1; precision <= 9; precision++) {
-    const candidate = Number(value.toPrecision(precision));
-    if (Math.fround(candidate) === value) return candidate;
+    const text = value.toPrecision(precision);
+    const nearest = Number(text);
+    if (Math.fround(nearest) === value) return nearest;
+    // At powers of two the float's rounding interval is lopsided: the nearest p-digit decimal can
+    // miss it while its neighbour one unit in the last digit away lands inside.
+    const [mantissa = '', exp = '0'] = Number(text).toExponential(precision - 1).split('e');
+    const unit = Number(`1e${Number(exp) - (precision - 1)}`);
+    const inside = [Number(`${mantissa}e${exp}`) - unit, Number(`${mantissa}e${exp}`) + unit]
+      .map((c) => Number(c.toPrecision(precision)))
+      .filter((c) => Math.fround(c) === value)
+      .sort((a, b) => Math.abs(a - value) - Math.abs(b - value));
+    if (inside.length > 0) return inside[0] as number;
   }
   return value;
 }
