@@ -1,6 +1,6 @@
 // Quantization: ggml's ggml_quantize_chunk (llama.cpp's libggml-base.so, koffi) vs gguf-forge's
-// quantizeSync on the same seeded normal f32 buffer (16 Mi values by default;
-// `--values 67108864` for the 64 Mi of issue #3: ggml's IQ4 types alone then take minutes), per type, at 1 and
+// quantizeSync on the same seeded normal f32 buffer (64 Mi values by default; ggml's IQ4 types alone then take
+// about two minutes, `--values 16777216` is quicker), per type, at 1 and
 // 2 threads, in one process. Our bytes are compared with ggml's before anything is timed; a
 // mismatch is printed loudly and makes the run exit 1. The measuring code lives in
 // lib/bench/quantizeBench.ts, shared with `gguf-forge bench quantize`.

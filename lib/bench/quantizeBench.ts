@@ -12,14 +12,14 @@ import { loadGgmlQuantizer, type GgmlQuantizer, type GgmlWorkers } from './ggmlR
 /** The types the benchmark covers by default, in ggml id order. */
 export const BENCH_QUANT_TYPES = ['Q4_0', 'Q4_1', 'Q5_0', 'Q5_1', 'Q8_0', 'Q2_K', 'Q3_K', 'Q4_K', 'Q5_K', 'Q6_K', 'IQ4_NL', 'IQ4_XS'] as const;
 
-// 16 Mi rather than the 64 Mi of issue #3: ggml's IQ4_NL/IQ4_XS run near 12 MB/s on one thread, so 64 Mi takes
-// several minutes for all types (`--values 67108864` measures the issue's buffer).
-export const DEFAULT_BENCH_VALUES = 16 * 1024 * 1024;
+// 64 Mi values (256 MB of f32) by default, large enough that neither side runs from cache; ggml's IQ4_NL/IQ4_XS
+// run near 20 MB/s on one thread, so a full run takes minutes (`--values 16777216` is quicker).
+export const DEFAULT_BENCH_VALUES = 64 * 1024 * 1024;
 
 export interface QuantizeBenchOptions {
   /** Type names (default BENCH_QUANT_TYPES). */
   types?: readonly string[];
-  /** f32 values per type, a multiple of 256 (default 16 Mi). */
+  /** f32 values per type, a multiple of 256 (default 64 Mi). */
   valuesPerType?: number;
   /** Thread counts to time (default [1, 2]). */
   threads?: readonly number[];

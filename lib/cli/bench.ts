@@ -31,8 +31,8 @@ export const benchCommand: Command = {
         [
           `Usage: ${benchCommand.usage}`,
           '',
-          `Quantizes one seeded, normally distributed f32 buffer (--values, default ${DEFAULT_BENCH_VALUES} = 16 Mi, a multiple of 256;`,
-          'issue #3 measures 67108864 = 64 Mi)',
+          `Quantizes one seeded, normally distributed f32 buffer (--values, default ${DEFAULT_BENCH_VALUES} = 64 Mi, a multiple of 256;`,
+          'ggml\'s IQ4 types alone then take about two minutes; --values 16777216 is quicker)',
           `into each type (--types, default ${BENCH_QUANT_TYPES.join(',')}) at each thread count (--threads, default 1,2),`,
           "with gguf-forge's kernels and, when it can be loaded, ggml's own ggml_quantize_chunk (llama.cpp's libggml-base.so",
           'from @node-llama-cpp/<platform> through koffi, both devDependencies: in a clone after npm install they are there;',
