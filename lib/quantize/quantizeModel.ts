@@ -20,8 +20,6 @@ export { QuantizeModelError };
 
 /** llama.cpp's GGML_QNT_VERSION. */
 const QUANTIZATION_VERSION = 2;
-/** llama_model_quantize pads every tensor to 32 bytes, whatever general.alignment says. */
-const OUTPUT_ALIGNMENT = 32;
 /** Source elements per native call: large enough to keep the pool busy, small enough to bound memory. */
 const CHUNK_ELEMENTS = 1 << 22;
 /** llama-quantize copies at most 127 bytes of the imatrix file and dataset names into the keys. */
@@ -250,7 +248,10 @@ export async function quantizeModel(input: string, output: string, type: string,
 
     const metadata = outputMetadata(header.metadata, fileType, imatrix);
     const specs = jobs.map((j) => ({ name: j.info.name, type: j.choice.type, shape: j.info.shape }));
-    const writer = await GgufWriter.open(output, metadata, specs, { alignment: OUTPUT_ALIGNMENT, signal });
+    // Alignment: 32, or a general.alignment copied from the input. llama.cpp then lays out the header
+    // and offsets by that alignment but pads tensor data by 32, which gives the same bytes whenever the
+    // tensor sizes are multiples of it, and a broken file otherwise; this writer pads consistently.
+    const writer = await GgufWriter.open(output, metadata, specs, { signal });
     const bytesTotal = jobs.reduce((sum, j) => sum + j.outBytes, 0);
     let bytesWritten = 0;
     try {

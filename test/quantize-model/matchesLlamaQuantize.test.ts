@@ -9,6 +9,10 @@ import { FILE_TYPE_NAMES, fileTypeFromName } from '../../lib/quantize/fileTypes.
 import { readImatrix } from '../../lib/quantize/imatrix.js';
 import { quantizeModel, type QuantizeModelOptions } from '../../lib/quantize/quantizeModel.js';
 import { GgmlType } from '../../lib/gguf/ggmlTypes.js';
+import { readGgufSync } from '../../lib/gguf/ggufInfo.js';
+import { MappedGguf } from '../../lib/gguf/mappedGguf.js';
+import { GgufValueType } from '../../lib/gguf/types.js';
+import { writeGguf } from '../../lib/gguf/writer.js';
 import { loadLlamaQuantize, llamaQuantizeUnavailableReason, type LlamaQuantizeParams } from '../reference/llamaQuantize.js';
 import { sharedData, sharedDataAvailable } from '../sharedData.js';
 import { SYNTHETIC_MODELS, describeDifference, modelPath, workDir, writeGgufImatrix, writeLegacyImatrix, type TestModel } from './modelFixtures.js';
@@ -81,6 +85,20 @@ describe.skipIf(!ref)('quantizeModel equals llama_model_quantize', () => {
     const input = await modelPath(SYNTHETIC_MODELS[4] as TestModel);
     await expectSameAsLlama(input, type, { pure: true }, { pure: true });
     await expectSameAsLlama(input, type, { leaveOutputTensor: true }, { leaveOutputTensor: true });
+  });
+
+  test('an input carrying general.alignment = 64 keeps it, as llama.cpp does', async () => {
+    const input = await modelPath(SYNTHETIC_MODELS[0] as TestModel);
+    const info = readGgufSync(input);
+    const model = MappedGguf.open(input);
+    const aligned = join(workDir, 'aligned64.gguf');
+    try {
+      const metadata = [...info.metadata, { key: 'general.alignment', type: GgufValueType.UINT32, value: 64 }];
+      await writeGguf(aligned, metadata, info.tensors.map((t) => ({ name: t.name, type: t.type, shape: t.shape, data: model.tensorData(t).slice() })));
+    } finally {
+      model.close();
+    }
+    await expectSameAsLlama(aligned, 'Q8_0', {}, {});
   });
 
   test('requantizing a Q8_0 file with allowRequantize', async () => {
