@@ -7,8 +7,9 @@
 // and gemm() below the front door that handles the degenerate cases the same way for every ISA.
 //
 // Determinism: every element of C is reduced over k in a fixed order, in blocks of a fixed size
-// per ISA, whichever thread computes it, so results never depend on the thread count. They do
-// differ between ISAs (FMA, block sizes): the check is 1e-5 relative to a float64 product.
+// (256 in the SIMD kernels), whichever thread computes it, so results never depend on the thread
+// count. The SIMD ISAs agree bit for bit (one FMA chain per element); the reference, which
+// rounds every product, differs in low bits: the check is 1e-5 relative to a float64 product.
 #pragma once
 
 #include <atomic>
