@@ -16,7 +16,7 @@ export interface GemmSyncOptions {
    * new zeroed array is returned.
    */
   c?: Float32Array;
-  /** Scale of the product (default 1). 0 leaves A and B unread, as in BLAS. */
+  /** Scale of the product (default 1; rounded to f32 like beta). 0 leaves A and B unread, as in BLAS. */
   alpha?: number;
   /**
    * Scale of C's old values: default 1 when `c` is given (C += alpha·op(A)·op(B)), else 0. With 0,
