@@ -37,6 +37,9 @@
         "cpp/napi/conversions.cpp",
         "cpp/napi/mapping.cpp",
         "cpp/napi/quantize.cpp",
+        "cpp/napi/matmul.cpp",
+        "cpp/matmul/gemm.cpp",
+        "cpp/matmul/gemm_ref.cpp",
         "cpp/quant/legacy_ref.cpp",
         "cpp/quant/kquants_ref.cpp",
         "cpp/quant/iq4_ref.cpp",
@@ -54,7 +57,7 @@
         }],
         ["target_arch=='arm64'", {
           "defines": ["GGUF_FORGE_HAVE_NEON=1"],
-          "sources": ["cpp/core/fp16_neon.cpp"]
+          "sources": ["cpp/core/fp16_neon.cpp", "cpp/matmul/gemm_neon.cpp"]
         }]
       ]
     }
@@ -65,14 +68,14 @@
         {
           "target_name": "gguf_forge_avx2",
           "type": "static_library",
-          "sources": ["cpp/core/fp16_avx2.cpp", "cpp/quant/legacy_avx2.cpp", "cpp/quant/kquants_avx2.cpp", "cpp/quant/kquants_low_avx2.cpp", "cpp/quant/iq4_avx2.cpp"],
+          "sources": ["cpp/core/fp16_avx2.cpp", "cpp/quant/legacy_avx2.cpp", "cpp/quant/kquants_avx2.cpp", "cpp/quant/kquants_low_avx2.cpp", "cpp/quant/iq4_avx2.cpp", "cpp/matmul/gemm_avx2.cpp"],
           "cflags_cc": ["-fPIC", "-mavx2", "-mfma", "-mf16c"],
           "xcode_settings": { "OTHER_CPLUSPLUSFLAGS": ["-mavx2", "-mfma", "-mf16c", "-ffp-contract=off"] }
         },
         {
           "target_name": "gguf_forge_avx512",
           "type": "static_library",
-          "sources": ["cpp/core/fp16_avx512.cpp", "cpp/quant/legacy_avx512.cpp", "cpp/quant/kquants_avx512.cpp", "cpp/quant/kquants_low_avx512.cpp", "cpp/quant/iq4_avx512.cpp"],
+          "sources": ["cpp/core/fp16_avx512.cpp", "cpp/quant/legacy_avx512.cpp", "cpp/quant/kquants_avx512.cpp", "cpp/quant/kquants_low_avx512.cpp", "cpp/quant/iq4_avx512.cpp", "cpp/matmul/gemm_avx512.cpp"],
           "cflags_cc": ["-fPIC", "-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx512vnni", "-mavx2", "-mfma", "-mf16c"],
           "xcode_settings": { "OTHER_CPLUSPLUSFLAGS": ["-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx512vnni", "-mavx2", "-mfma", "-mf16c", "-ffp-contract=off"] }
         }

@@ -76,6 +76,50 @@ export interface NativeAddon {
   ): NativeQuantizeTask;
   /** ggml's to_float: `count` weights (whole blocks) of `type` from `src` into `dst`. */
   dequantize(type: number, src: Uint8Array, dst: Float32Array, count: number, threads: number): void;
+  /**
+   * C = alpha * op(A) * op(B) + beta * C in f32 (cpp/matmul), dense row-major: op(A) is m x k
+   * (`a` holds k x m when transA), op(B) is k x n (`b` holds n x k when transB), C is m x n and
+   * must not overlap a or b. beta 0 writes C without reading it. Output independent of `threads`
+   * (0 = the pool size). Throws TypeError/RangeError on bad arguments.
+   */
+  gemmSync(
+    a: Float32Array,
+    b: Float32Array,
+    c: Float32Array,
+    m: number,
+    n: number,
+    k: number,
+    transA: boolean,
+    transB: boolean,
+    alpha: number,
+    beta: number,
+    threads: number,
+  ): void;
+  /**
+   * gemmSync on a libuv worker thread; `callback` runs on the JS thread when done, with
+   * `cancelled` true when cancel() stopped it (C is then partly updated). The cancel flag is read
+   * between blocks of C.
+   */
+  gemmAsync(
+    a: Float32Array,
+    b: Float32Array,
+    c: Float32Array,
+    m: number,
+    n: number,
+    k: number,
+    transA: boolean,
+    transB: boolean,
+    alpha: number,
+    beta: number,
+    threads: number,
+    callback: (error: Error | null, cancelled: boolean) => void,
+  ): NativeGemmTask;
+}
+
+/** Handle of a running gemmAsync. */
+export interface NativeGemmTask {
+  /** Asks the job to stop before its next block of C (idempotent; no effect once it finished). */
+  cancel(): void;
 }
 
 /** Handle of a running quantizeAsync. */

@@ -18,6 +18,7 @@ KernelTable scalar_table() {
   t.fp32_to_bf16_row = fp32_to_bf16_row_ref;
   t.bf16_to_fp32_row = bf16_to_fp32_row_ref;
   register_quant_ref(t);
+  register_gemm_ref(t);
   return t;
 }
 
@@ -70,6 +71,7 @@ KernelTable build_table(Isa isa) {
       register_kquants_avx2(t);
       register_kquants_low_avx2(t);
       register_iq4_avx2(t);
+      register_gemm_avx2(t);
       break;
 #endif
 #if defined(GGUF_FORGE_HAVE_AVX512)
@@ -79,11 +81,13 @@ KernelTable build_table(Isa isa) {
       register_kquants_avx512(t);
       register_kquants_low_avx512(t);
       register_iq4_avx512(t);
+      register_gemm_avx512(t);
       break;
 #endif
 #if defined(GGUF_FORGE_HAVE_NEON)
     case Isa::neon:
       register_fp16_neon(t);
+      register_gemm_neon(t);
       break;
 #endif
     default:

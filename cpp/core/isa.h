@@ -6,12 +6,15 @@
 // leaves an entry alone inherits the scalar reference.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
 
 namespace gguf_forge {
+
+struct GemmProblem;  // matmul/gemm.h
 
 enum class Isa { scalar, avx2, avx512, neon };
 
@@ -33,6 +36,8 @@ struct KernelTable {
   // subset of a tensor's rows and must write exactly the bytes of those rows.
   QuantizeRowsFn quantize_rows[kQuantTypeSlots];
   DequantizeRowFn dequantize_row[kQuantTypeSlots];
+  // f32 GEMM (cpp/matmul/gemm.h; call it through gemm(), which handles the degenerate shapes).
+  bool (*gemm)(const GemmProblem& p, size_t nth, const std::atomic<bool>* cancel);
 };
 
 const char* isa_name(Isa isa);
@@ -66,6 +71,11 @@ void register_iq4_avx2(KernelTable& table);  // IQ4_NL, IQ4_XS
 void register_iq4_avx512(KernelTable& table);
 // The scalar reference quantizers (cpp/quant/quant_ref.cpp): every ISA starts from these.
 void register_quant_ref(KernelTable& table);
+// GEMM (cpp/matmul/gemm_<isa>.cpp): the reference, then a blocked SIMD kernel per ISA.
+void register_gemm_ref(KernelTable& table);
+void register_gemm_avx2(KernelTable& table);
+void register_gemm_avx512(KernelTable& table);
+void register_gemm_neon(KernelTable& table);
 
 // Scalar references (fp16.cpp), also used by the SIMD variants for tails.
 void fp32_to_fp16_row_ref(const float* src, uint16_t* dst, size_t n);

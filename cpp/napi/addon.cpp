@@ -64,6 +64,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   init_conversions(env, exports);
   init_mapping(env, exports);
   init_quantize(env, exports);
+  init_matmul(env, exports);
   return exports;
 }
 

@@ -16,5 +16,6 @@ AddonData& addon_data(Napi::Env env);
 void init_conversions(Napi::Env env, Napi::Object exports);
 void init_mapping(Napi::Env env, Napi::Object exports);
 void init_quantize(Napi::Env env, Napi::Object exports);
+void init_matmul(Napi::Env env, Napi::Object exports);
 
 }  // namespace gguf_forge
