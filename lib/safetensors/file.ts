@@ -63,8 +63,8 @@ export class SafetensorsFile implements Disposable {
   }
 
   #info(tensor: string | SafetensorsTensorInfo): SafetensorsTensorInfo {
-    const info = typeof tensor === 'string' ? this.#byName.get(tensor) : tensor;
-    if (!info || this.#byName.get(info.name) !== info) {
+    const info = this.#byName.get(typeof tensor === 'string' ? tensor : tensor?.name);
+    if (!info || (typeof tensor !== 'string' && tensor.offset !== info.offset)) {
       throw new SafetensorsError('ERR_SAFETENSORS_NOT_FOUND', `No tensor ${JSON.stringify(typeof tensor === 'string' ? tensor : tensor?.name)} in this file`, { file: this.path });
     }
     return info;

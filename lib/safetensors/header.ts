@@ -78,7 +78,7 @@ export function parseSafetensorsHeader(bytes: Uint8Array, fileSize: number, file
   if (bytes.length < 8 + n) fail('ERR_SAFETENSORS_TRUNCATED', `Expected ${8 + n} header bytes but was given ${bytes.length}`, { offset: bytes.length, file });
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + n));
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes.subarray(8, 8 + n));
   } catch {
     fail('ERR_SAFETENSORS_JSON', 'Header is not valid UTF-8', { offset: 8, file });
   }
