@@ -72,7 +72,7 @@ export async function exportLlamaToHf(ggufPath: string, dir: string): Promise<vo
   const specs: SafetensorsTensorSpec[] = gguf.header.tensors.map((t) => {
     if (t.type !== GgmlType.F32) throw new Error(`${t.name} is not F32`);
     const shape = [...t.shape].reverse();
-    let data = gguf.tensorData(t).slice();
+    let data: Uint8Array = gguf.tensorData(t).slice();
     if (t.name.endsWith('attn_q.weight') || t.name.endsWith('attn_k.weight')) {
       data = unpermuteRows(data, shape[0] as number, (shape[1] as number) * 4, t.name.endsWith('attn_q.weight') ? heads : kvHeads);
     }

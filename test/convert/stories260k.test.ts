@@ -47,7 +47,7 @@ describe.skipIf(!sharedDataAvailable)('stories260K: GGUF → Hugging Face → GG
     for (const key of ['tokenizer.ggml.tokens', 'tokenizer.ggml.scores', 'tokenizer.ggml.token_type']) {
       const x = a.header.metadata.find((m) => m.key === key)!.value as GgufArray;
       const y = b.header.metadata.find((m) => m.key === key)!.value as GgufArray;
-      expect([...(y.items as ArrayLike<unknown>)]).toEqual([...(x.items as ArrayLike<unknown>)]);
+      expect(Array.from(y.items as ArrayLike<unknown>)).toEqual(Array.from(x.items as ArrayLike<unknown>));
     }
   });
 
