@@ -1,9 +1,12 @@
 // The architectures gguf-forge converts, by config.json architectures[0].
 import { ConvertError } from './errors.js';
+import { gemmaConverters } from './gemma.js';
 import { llamaConverters } from './llama.js';
+import { phi3Converter } from './phi3.js';
+import { qwenConverters } from './qwen.js';
 import type { ArchitectureConverter } from './model.js';
 
-const CONVERTERS: ArchitectureConverter[] = [...llamaConverters];
+const CONVERTERS: ArchitectureConverter[] = [...llamaConverters, ...qwenConverters, ...gemmaConverters, phi3Converter];
 
 /** config.json architectures[0] values convertModel accepts. */
 export const SUPPORTED_ARCHITECTURES: readonly string[] = CONVERTERS.flatMap((c) => c.names);

@@ -181,7 +181,8 @@ export function setVocabGpt2(kv: KvBuilder, dir: string, vocabSize: number | und
   }
   const distinct = new Set([...spec.vocab.keys(), ...addedByContent.keys()]).size;
   const n = vocabSize ?? distinct;
-  const maxId = Math.max(...byId.keys());
+  let maxId = -1;
+  for (const id of byId.keys()) if (id > maxId) maxId = id;
   if (maxId >= n) throw new ConvertError('ERR_CONVERT_TOKENIZER', `Token id ${maxId} is not below the vocabulary size ${n}`, { file: spec.source });
 
   let pre: string | undefined;
