@@ -17,7 +17,7 @@ import { readModelConfig } from './hparams.js';
 import { KvBuilder } from './kv.js';
 import { forcedF32, type ConversionPlan, type PlannedTensor } from './model.js';
 import { addNaming, modelNaming, parameterCounts } from './naming.js';
-import { encodeChunk, rowsCols, sourceChunks, sourceType, type Chunk } from './tensorData.js';
+import { BufferPool, encodeChunk, rowsCols, sourceChunks, type Chunk } from './tensorData.js';
 import { readJsonObject } from './tokenizer/hfFiles.js';
 
 /** llama.cpp's GGML_QNT_VERSION. */
@@ -209,35 +209,50 @@ export function planConversion(dir: string, options: ConvertModelOptions = {}): 
   }
 }
 
-async function* jobChunks(job: WriteJob, threads: number | undefined, signal: AbortSignal | undefined): AsyncGenerator<Uint8Array> {
-  for await (const chunk of sourceChunks(job.tensor, signal)) {
-    let c: Chunk = await encodeChunk(chunk, job.stageType, threads, signal);
-    if (job.type !== job.stageType) c = await encodeChunk(c, job.type, threads, signal);
-    yield c.bytes;
-  }
-}
-
-/** Chunks of every job in order, the next one prepared while the caller writes the current one. */
-async function* pipelined(jobs: WriteJob[], threads: number | undefined, signal: AbortSignal | undefined, onJob: (i: number) => void): AsyncGenerator<Uint8Array> {
-  const all = (async function* () {
-    for (let i = 0; i < jobs.length; i++) {
-      onJob(i);
-      yield* jobChunks(jobs[i]!, threads, signal);
-    }
-  })();
-  let next = all.next();
+/** Runs `source` one item ahead: the next item is being produced while the caller uses the current one. */
+async function* prefetch<T>(source: AsyncGenerator<T>): AsyncGenerator<T> {
+  let next = source.next();
   try {
     while (true) {
       const r = await next;
       if (r.done) return;
-      next = all.next();
+      next = source.next();
       yield r.value;
     }
   } finally {
-    // Let a chunk still in flight settle quietly when the consumer stops early.
+    // The consumer stopped early (an error or an abort): let the item in flight settle quietly.
     next.catch(() => undefined);
-    await all.return(undefined).catch(() => undefined);
+    await source.return(undefined).catch(() => undefined);
   }
+}
+
+interface IndexedChunk {
+  job: number;
+  chunk: Chunk;
+}
+
+async function* readChunks(jobs: WriteJob[], signal: AbortSignal | undefined): AsyncGenerator<IndexedChunk> {
+  const pool = new BufferPool();
+  for (let job = 0; job < jobs.length; job++) {
+    for await (const chunk of sourceChunks(jobs[job]!.tensor, signal, pool)) yield { job, chunk };
+  }
+}
+
+async function* encodeChunks(source: AsyncGenerator<IndexedChunk>, jobs: WriteJob[], threads: number | undefined, signal: AbortSignal | undefined): AsyncGenerator<IndexedChunk> {
+  for await (const { job, chunk } of source) {
+    const j = jobs[job]!;
+    let c = await encodeChunk(chunk, j.stageType, threads, signal);
+    if (j.type !== j.stageType) c = await encodeChunk(c, j.type, threads, signal);
+    yield { job, chunk: c };
+  }
+}
+
+/**
+ * Every job's bytes in order, in three overlapping stages: chunk i is written while chunk i+1 is
+ * converted and chunk i+2 is read.
+ */
+function pipeline(jobs: WriteJob[], threads: number | undefined, signal: AbortSignal | undefined): AsyncGenerator<IndexedChunk> {
+  return prefetch(encodeChunks(prefetch(readChunks(jobs, signal)), jobs, threads, signal));
 }
 
 /**
@@ -262,13 +277,22 @@ export async function convertModel(dir: string, output: string, options: Convert
     const bytesTotal = writer.tensors.reduce((s, t) => s + t.byteLength, 0);
     let bytesWritten = 0;
     try {
-      for await (const bytes of pipelined(jobs, threads, signal, (i) => {
-        onProgress?.({ tensor: i + 1, tensors: jobs.length, name: jobs[i]!.tensor.name, type: ggmlTypeName(jobs[i]!.type), bytesWritten, bytesTotal });
-      })) {
+      let reported = -1;
+      const report = (upTo: number) => {
+        while (reported < upTo) {
+          reported++;
+          const j = jobs[reported]!;
+          onProgress?.({ tensor: reported + 1, tensors: jobs.length, name: j.tensor.name, type: ggmlTypeName(j.type), bytesWritten, bytesTotal });
+        }
+      };
+      for await (const { job, chunk } of pipeline(jobs, threads, signal)) {
+        report(job);
         signal?.throwIfAborted();
-        await writer.write(bytes);
-        bytesWritten += bytes.length;
+        await writer.write(chunk.bytes);
+        chunk.release?.();
+        bytesWritten += chunk.bytes.length;
       }
+      report(jobs.length - 1);
       await writer.close();
     } catch (e) {
       await writer.abort();

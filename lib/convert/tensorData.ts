@@ -23,6 +23,40 @@ export interface Chunk {
   type: FloatType;
   rows: number;
   cols: number;
+  /** Returns `bytes` to the read-buffer pool; call once nothing uses them any more. */
+  release?: () => void;
+}
+
+/**
+ * Read buffers recycled between chunks: fresh multi-megabyte allocations cost a page fault per
+ * 4 KiB and zero-filling, which at I/O speed is as much work as the copy itself.
+ */
+class BufferPool {
+  readonly #free = new Map<number, ArrayBuffer[]>();
+  #retained = 0;
+  static readonly MAX_RETAINED = 8;
+
+  acquire(length: number): { bytes: Uint8Array; release: () => void } {
+    let capacity = 1 << 16;
+    while (capacity < length) capacity *= 2;
+    const recycled = this.#free.get(capacity)?.pop();
+    if (recycled) this.#retained--;
+    const buffer = recycled ?? new ArrayBuffer(capacity);
+    let released = false;
+    return {
+      bytes: new Uint8Array(buffer, 0, length),
+      release: () => {
+        if (released) return;
+        released = true;
+        if (this.#retained >= BufferPool.MAX_RETAINED) return;
+        const list = this.#free.get(capacity) ?? [];
+        list.push(buffer);
+        this.#free.set(capacity, list);
+        this.#retained++;
+      },
+    };
+  }
+
 }
 
 /** [rows, cols] of a row-major shape: the last dimension is a row. */
@@ -102,7 +136,7 @@ async function readScale(source: TensorSource): Promise<Fp8Scale> {
  * The tensor's elements in row chunks of its source type (F32 after FP8 dequantization or the +1
  * shift), rows in output order. Chunks never straddle two stacked sources or split a RoPE head.
  */
-export async function* sourceChunks(t: PlannedTensor, signal?: AbortSignal): AsyncGenerator<Chunk> {
+export async function* sourceChunks(t: PlannedTensor, signal?: AbortSignal, pool = new BufferPool()): AsyncGenerator<Chunk> {
   const [, cols] = rowsCols(t.shape);
   if (t.generated) {
     yield { bytes: bytesOf(t.generated), type: GgmlType.F32, rows: 1, cols: t.generated.length };
@@ -128,22 +162,41 @@ export async function* sourceChunks(t: PlannedTensor, signal?: AbortSignal): Asy
     for (let r = 0; r < rows; r += rowsPerChunk) {
       signal?.throwIfAborted();
       const n = Math.min(rowsPerChunk, rows - r);
-      let bytes = await tensor.file.read(tensor, r * cols * esize, n * cols * esize);
+      const pooled = pool.acquire(n * cols * esize);
+      let bytes: Uint8Array;
+      try {
+        bytes = await tensor.file.read(tensor, r * cols * esize, n * cols * esize, pooled.bytes);
+      } catch (e) {
+        pooled.release();
+        throw e;
+      }
+      let release: (() => void) | undefined = pooled.release;
       let type = DTYPE_TYPE[tensor.dtype] as FloatType;
-      if (scale) bytes = bytesOf(dequantizeE4M3Rows(bytes, cols, r, n, scale, source.scale!.blockSize));
-      if (headRows) bytes = permuteRows(bytes, n, cols * (type === GgmlType.F32 ? 4 : 2), headRows);
+      const derived = (next: Uint8Array) => {
+        release?.();
+        release = undefined;
+        bytes = next;
+      };
+      if (scale) derived(bytesOf(dequantizeE4M3Rows(bytes, cols, r, n, scale, source.scale!.blockSize)));
+      if (headRows) derived(permuteRows(bytes, n, cols * (type === GgmlType.F32 ? 4 : 2), headRows));
       if (t.addOne) {
-        bytes = addOne(bytes, type);
+        derived(addOne(bytes, type));
         type = GgmlType.F32;
       }
-      yield { bytes, type, rows: n, cols };
+      yield { bytes, type, rows: n, cols, release };
     }
   }
 }
 
-/** `chunk` converted to `target` (a float type or a quantized type) by the native kernels. */
+/** `chunk` converted to `target` (a float type or a quantized type) by the native kernels; the source chunk is released. */
 export async function encodeChunk(chunk: Chunk, target: number, threads: number | undefined, signal: AbortSignal | undefined): Promise<Chunk> {
   if (chunk.type === target) return chunk;
-  const bytes = await quantize(ggmlTypeName(target), chunk.bytes, { rows: chunk.rows, cols: chunk.cols, sourceType: chunk.type, threads, signal });
-  return { bytes, type: target as FloatType, rows: chunk.rows, cols: chunk.cols };
+  try {
+    const bytes = await quantize(ggmlTypeName(target), chunk.bytes, { rows: chunk.rows, cols: chunk.cols, sourceType: chunk.type, threads, signal });
+    return { bytes, type: target as FloatType, rows: chunk.rows, cols: chunk.cols };
+  } finally {
+    chunk.release?.();
+  }
 }
+
+export { BufferPool };

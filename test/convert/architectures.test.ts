@@ -12,7 +12,7 @@ import { readGgufHeaderSync } from '../../lib/gguf/reader.js';
 import { GgufValueType as T, type GgufMetadataEntry } from '../../lib/gguf/types.js';
 import { fp16ToFp32, fp32ToFp16 } from '../../lib/quantize/halfFloat.js';
 import { sharedData, sharedDataAvailable } from '../sharedData.js';
-import { ggufTensorValues, llamaSpecs, referencePermute, scratch, TOKENIZERS, writeHfModel, type HfModel, type TensorSpec } from './hfFixtures.js';
+import { ggufTensorValues, sameFloats, llamaSpecs, referencePermute, scratch, TOKENIZERS, writeHfModel, type HfModel, type TensorSpec } from './hfFixtures.js';
 import { disposeRuntime, nextLogits, nlc } from './llamaRuntime.js';
 
 afterAll(async () => {
@@ -78,8 +78,8 @@ describe.skipIf(!sharedDataAvailable)('MistralForCausalLM (Mistral-7B-Instruct-v
     expect([meta(out, 'general.name'), meta(out, 'general.basename'), meta(out, 'general.version')]).toEqual(['Mistral 7B Instruct v0.2', 'Mistral', 'v0.2']);
     const k = ggufTensorValues(out, 'blk.1.attn_k.weight');
     expect(k.shape).toEqual([64, 16]);
-    expect(k.values).toEqual(f16(referencePermute(model.tensors.get('model.layers.1.self_attn.k_proj.weight')!.values, 16, 64, 2)));
-    expect(ggufTensorValues(out, 'output.weight').values).toEqual(f16(model.tensors.get('lm_head.weight')!.values));
+    expect(sameFloats(k.values, f16(referencePermute(model.tensors.get('model.layers.1.self_attn.k_proj.weight')!.values, 16, 64, 2)))).toBe('same');
+    expect(sameFloats(ggufTensorValues(out, 'output.weight').values, f16(model.tensors.get('lm_head.weight')!.values))).toBe('same');
     await expectFiniteLogits(out, 32000);
   });
 });
@@ -152,8 +152,8 @@ describe.skipIf(!sharedDataAvailable)('Qwen2ForCausalLM (Qwen2.5-0.5B-Instruct c
     expect(meta(out, 'tokenizer.chat_template')).toContain('<|im_start|>');
     const bias = ggufTensorValues(out, 'blk.0.attn_q.bias');
     expect([bias.type, bias.shape]).toEqual([GgmlType.F32, [32]]);
-    expect(bias.values).toEqual(model.tensors.get('model.layers.0.self_attn.q_proj.bias')!.values);
-    expect(ggufTensorValues(out, 'blk.0.attn_q.weight').values).toEqual(f16(model.tensors.get('model.layers.0.self_attn.q_proj.weight')!.values));
+    expect(sameFloats(bias.values, model.tensors.get('model.layers.0.self_attn.q_proj.bias')!.values)).toBe('same');
+    expect(sameFloats(ggufTensorValues(out, 'blk.0.attn_q.weight').values, f16(model.tensors.get('model.layers.0.self_attn.q_proj.weight')!.values))).toBe('same');
     expect(tensorTable(out).has('output.weight')).toBe(false);
     await expectFiniteLogits(out, 151936);
   });
@@ -183,7 +183,7 @@ describe.skipIf(!sharedDataAvailable)('Qwen3ForCausalLM (q/k norms, chat_templat
     const tensors = tensorTable(out);
     expect(tensors.get('blk.1.attn_q_norm.weight')).toEqual({ type: GgmlType.F32, shape: [16] });
     expect(tensors.get('blk.1.attn_q.weight')).toEqual({ type: GgmlType.BF16, shape: [32, 64] });
-    expect(ggufTensorValues(out, 'blk.1.attn_k_norm.weight').values).toEqual(model.tensors.get('model.layers.1.self_attn.k_norm.weight')!.values);
+    expect(sameFloats(ggufTensorValues(out, 'blk.1.attn_k_norm.weight').values, model.tensors.get('model.layers.1.self_attn.k_norm.weight')!.values)).toBe('same');
     await expectFiniteLogits(out, 151936);
   });
 });
@@ -273,10 +273,10 @@ describe.skipIf(!sharedDataAvailable)('GemmaForCausalLM (gemma-2b-it fields)', (
     expect(tensorTable(out).has('output.weight')).toBe(false);
     const norm = ggufTensorValues(out, 'blk.0.attn_norm.weight');
     expect(norm.type).toBe(GgmlType.F32);
-    expect(norm.values).toEqual(plusOne(model.tensors.get('model.layers.0.input_layernorm.weight')!.values, 'F16'));
-    expect(ggufTensorValues(out, 'output_norm.weight').values).toEqual(plusOne(model.tensors.get('model.norm.weight')!.values, 'F16'));
+    expect(sameFloats(norm.values, plusOne(model.tensors.get('model.layers.0.input_layernorm.weight')!.values, 'F16'))).toBe('same');
+    expect(sameFloats(ggufTensorValues(out, 'output_norm.weight').values, plusOne(model.tensors.get('model.norm.weight')!.values, 'F16'))).toBe('same');
     // No Q/K permutation for Gemma (NEOX rope).
-    expect(ggufTensorValues(out, 'blk.1.attn_q.weight').values).toEqual(model.tensors.get('model.layers.1.self_attn.q_proj.weight')!.values);
+    expect(sameFloats(ggufTensorValues(out, 'blk.1.attn_q.weight').values, model.tensors.get('model.layers.1.self_attn.q_proj.weight')!.values)).toBe('same');
     await expectFiniteLogits(out, 512);
   });
 });
@@ -297,8 +297,8 @@ describe.skipIf(!sharedDataAvailable)('Gemma2ForCausalLM (gemma-2-2b-it fields)'
     ]);
     const tensors = tensorTable(out);
     for (const n of ['attn_norm', 'post_attention_norm', 'ffn_norm', 'post_ffw_norm']) expect(tensors.get(`blk.1.${n}.weight`)).toEqual({ type: GgmlType.F32, shape: [64] });
-    expect(ggufTensorValues(out, 'blk.1.post_ffw_norm.weight').values).toEqual(plusOne(model.tensors.get('model.layers.1.post_feedforward_layernorm.weight')!.values, 'BF16'));
-    expect(ggufTensorValues(out, 'blk.1.ffn_norm.weight').values).toEqual(plusOne(model.tensors.get('model.layers.1.pre_feedforward_layernorm.weight')!.values, 'BF16'));
+    expect(sameFloats(ggufTensorValues(out, 'blk.1.post_ffw_norm.weight').values, plusOne(model.tensors.get('model.layers.1.post_feedforward_layernorm.weight')!.values, 'BF16'))).toBe('same');
+    expect(sameFloats(ggufTensorValues(out, 'blk.1.ffn_norm.weight').values, plusOne(model.tensors.get('model.layers.1.pre_feedforward_layernorm.weight')!.values, 'BF16'))).toBe('same');
     await expectFiniteLogits(out, 512);
   });
 });
@@ -324,8 +324,8 @@ describe.skipIf(!sharedDataAvailable)('Gemma3ForCausalLM (gemma-3-1b-it fields)'
     ]);
     expect(meta(out, 'tokenizer.ggml.tokens')).toHaveLength(512);
     expect(tensorTable(out).get('token_embd.weight')).toEqual({ type: GgmlType.F16, shape: [64, 512] });
-    expect(ggufTensorValues(out, 'token_embd.weight').values).toEqual(f16(model.tensors.get('model.embed_tokens.weight')!.values.subarray(0, 512 * 64)));
-    expect(ggufTensorValues(out, 'blk.0.attn_q_norm.weight').values).toEqual(plusOne(model.tensors.get('model.layers.0.self_attn.q_norm.weight')!.values, 'BF16'));
+    expect(sameFloats(ggufTensorValues(out, 'token_embd.weight').values, f16(model.tensors.get('model.embed_tokens.weight')!.values.subarray(0, 512 * 64)))).toBe('same');
+    expect(sameFloats(ggufTensorValues(out, 'blk.0.attn_q_norm.weight').values, plusOne(model.tensors.get('model.layers.0.self_attn.q_norm.weight')!.values, 'BF16'))).toBe('same');
     await expectFiniteLogits(out, 512);
   });
 });
@@ -367,10 +367,10 @@ describe.skipIf(!sharedDataAvailable)('Phi3ForCausalLM (Phi-3-mini-128k-instruct
     ]);
     const names = header(out).tensors.map((t) => t.name);
     expect(names.slice(0, 2)).toEqual(['rope_factors_long.weight', 'rope_factors_short.weight']);
-    expect(ggufTensorValues(out, 'rope_factors_long.weight').values).toEqual(Float32Array.from(config.rope_scaling.long_factor));
+    expect(sameFloats(ggufTensorValues(out, 'rope_factors_long.weight').values, Float32Array.from(config.rope_scaling.long_factor))).toBe('same');
     expect(tensorTable(out).get('blk.0.attn_qkv.weight')).toEqual({ type: GgmlType.F16, shape: [64, 192] });
     expect(tensorTable(out).get('blk.0.ffn_up.weight')).toEqual({ type: GgmlType.F16, shape: [64, 256] });
-    expect(ggufTensorValues(out, 'blk.0.attn_qkv.weight').values).toEqual(f16(model.tensors.get('model.layers.0.self_attn.qkv_proj.weight')!.values));
+    expect(sameFloats(ggufTensorValues(out, 'blk.0.attn_qkv.weight').values, f16(model.tensors.get('model.layers.0.self_attn.qkv_proj.weight')!.values))).toBe('same');
     const types = meta(out, 'tokenizer.ggml.token_type') as number[];
     expect([types[0], types[1], types[2], types[32000], types[32063]]).toEqual([3, 3, 4, 3, 5]);
     await expectFiniteLogits(out, 32064);

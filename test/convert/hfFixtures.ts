@@ -194,3 +194,12 @@ export function referencePermute(values: Float32Array, rows: number, cols: numbe
   }
   return out;
 }
+
+/** Bit-for-bit equality of two float arrays; the message names the first differing index. */
+export function sameFloats(a: Float32Array, b: Float32Array): string {
+  if (a.length !== b.length) return `lengths ${a.length} and ${b.length}`;
+  const x = new Uint32Array(a.buffer, a.byteOffset, a.length);
+  const y = new Uint32Array(b.buffer, b.byteOffset, b.length);
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return `index ${i}: ${a[i]} vs ${b[i]}`;
+  return 'same';
+}

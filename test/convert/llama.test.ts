@@ -11,7 +11,7 @@ import { readGgufHeaderSync } from '../../lib/gguf/reader.js';
 import { GgufValueType as T } from '../../lib/gguf/types.js';
 import { fp16ToFp32, fp32ToFp16 } from '../../lib/quantize/halfFloat.js';
 import { sharedData, sharedDataAvailable } from '../sharedData.js';
-import { ggufTensorValues, llamaSpecs, referencePermute, scratch, TOKENIZERS, writeHfModel, type HfModel } from './hfFixtures.js';
+import { ggufTensorValues, sameFloats, llamaSpecs, referencePermute, scratch, TOKENIZERS, writeHfModel, type HfModel } from './hfFixtures.js';
 import { disposeRuntime, nextLogits, nlc } from './llamaRuntime.js';
 
 const SHAPE = { vocab: 32000, hidden: 64, ff: 128, layers: 2, heads: 4, kvHeads: 2, headDim: 16, tied: true };
@@ -126,14 +126,14 @@ describe.skipIf(!sharedDataAvailable)('LlamaForCausalLM (Llama 3.2 config, shard
     const hf = (n: string) => model.tensors.get(n)!.values;
     for (let layer = 0; layer < 2; layer++) {
       const q = ggufTensorValues(out, `blk.${layer}.attn_q.weight`);
-      expect(q.values).toEqual(f16(referencePermute(hf(`model.layers.${layer}.self_attn.q_proj.weight`), 64, 64, 4)));
+      expect(sameFloats(q.values, f16(referencePermute(hf(`model.layers.${layer}.self_attn.q_proj.weight`), 64, 64, 4)))).toBe('same');
       // K has fewer heads than Q (GQA): it is permuted with the KV head count.
       const k = ggufTensorValues(out, `blk.${layer}.attn_k.weight`);
-      expect(k.values).toEqual(f16(referencePermute(hf(`model.layers.${layer}.self_attn.k_proj.weight`), 32, 64, 2)));
-      expect(ggufTensorValues(out, `blk.${layer}.attn_v.weight`).values).toEqual(f16(hf(`model.layers.${layer}.self_attn.v_proj.weight`)));
-      expect(ggufTensorValues(out, `blk.${layer}.attn_norm.weight`).values).toEqual(hf(`model.layers.${layer}.input_layernorm.weight`));
+      expect(sameFloats(k.values, f16(referencePermute(hf(`model.layers.${layer}.self_attn.k_proj.weight`), 32, 64, 2)))).toBe('same');
+      expect(sameFloats(ggufTensorValues(out, `blk.${layer}.attn_v.weight`).values, f16(hf(`model.layers.${layer}.self_attn.v_proj.weight`)))).toBe('same');
+      expect(sameFloats(ggufTensorValues(out, `blk.${layer}.attn_norm.weight`).values, hf(`model.layers.${layer}.input_layernorm.weight`))).toBe('same');
     }
-    expect(ggufTensorValues(out, 'token_embd.weight').values).toEqual(f16(hf('model.embed_tokens.weight')));
+    expect(sameFloats(ggufTensorValues(out, 'token_embd.weight').values, f16(hf('model.embed_tokens.weight')))).toBe('same');
   });
 
   test('rope_freqs holds the Llama 3 scaling factors of the config', () => {
