@@ -77,7 +77,10 @@ function toFloat32(bytes: Uint8Array, type: FloatType): Float32Array {
   const out = new Float32Array(n);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (type === GgmlType.F32) for (let i = 0; i < n; i++) out[i] = view.getFloat32(i * 4, true);
-  else if (type === GgmlType.BF16) for (let i = 0; i < n; i++) out[i] = new Float32Array(new Uint32Array([view.getUint16(i * 2, true) << 16]).buffer)[0] as number;
+  else if (type === GgmlType.BF16) {
+    const bits = new Uint32Array(out.buffer);
+    for (let i = 0; i < n; i++) bits[i] = view.getUint16(i * 2, true) << 16;
+  }
   else {
     const bits = new Uint16Array(n);
     for (let i = 0; i < n; i++) bits[i] = view.getUint16(i * 2, true);
