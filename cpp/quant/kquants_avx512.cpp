@@ -11,10 +11,12 @@
 #define KQ_LANES 16
 #define KQ_GROUPS 2
 #define KQ_Q6_GROUPS 2
+#define KQ_Q2_GROUPS 2
 #include "quant/kquants_simd.inc"
 #undef KQ_LANES
 #undef KQ_GROUPS
 #undef KQ_Q6_GROUPS
+#undef KQ_Q2_GROUPS
 
 namespace gguf_forge {
 
