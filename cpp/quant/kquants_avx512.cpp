@@ -11,7 +11,7 @@
 #define KQ_LANES 16
 #define KQ_GROUPS 2
 #define KQ_Q6_GROUPS 1
-#define KQ_Q2_GROUPS 2
+#define KQ_Q2_GROUPS 3
 #include "quant/kquants_simd.inc"
 #undef KQ_LANES
 #undef KQ_GROUPS
