@@ -6,6 +6,18 @@ import { dequantize, quantize, quantizeSync } from '../../lib/quantize/quantize.
 import { QUANT_TYPE_NAMES, typeInfo } from '../../lib/quantize/typeInfo.js';
 import { DATA_KINDS, Rng } from './quantData.js';
 
+/** Runs an async job on the scalar reference kernels (slow enough to observe), then restores the ISA. */
+async function withScalarKernels<T>(body: () => Promise<T>): Promise<T> {
+  const native = loadNative();
+  const previous = native.isa();
+  native.setIsa('scalar');
+  try {
+    return await body();
+  } finally {
+    native.setIsa(previous);
+  }
+}
+
 const native = loadNative();
 
 function sample(rows: number, cols: number, seed = 1): Float32Array {
@@ -98,7 +110,8 @@ describe('quantize() runs off the JS thread', () => {
     const x = sample(rows, cols, 9);
     let ticks = 0;
     const timer = setInterval(() => ticks++, 1);
-    const bytes = await quantize('IQ4_XS', x, { rows, cols, threads: 1 });
+    // The scalar reference (about 20 MB/s): the SIMD kernels finish this before a timer can tick.
+    const bytes = await withScalarKernels(() => quantize('IQ4_XS', x, { rows, cols, threads: 1 }));
     clearInterval(timer);
     expect(bytes.length).toBe(rows * (cols / 256) * 136);
     expect(ticks).toBeGreaterThan(2);
@@ -112,10 +125,10 @@ describe('quantize() runs off the JS thread', () => {
 
   test('aborting stops a running job within a row chunk and rejects with AbortError', async () => {
     const rows = 2048;
-    const cols = 4096; // about 2 s of IQ4_XS on one thread
+    const cols = 4096; // about 2 s of IQ4_XS on one thread with the scalar reference
     const x = new Float32Array(rows * cols).map((_, i) => Math.sin(i * 0.37) * (1 + (i % 7)));
     const controller = new AbortController();
-    const job = quantize('IQ4_XS', x, { rows, cols, threads: 1, signal: controller.signal });
+    const job = withScalarKernels(() => quantize('IQ4_XS', x, { rows, cols, threads: 1, signal: controller.signal }));
     let abortedAt = 0;
     setTimeout(() => {
       abortedAt = performance.now();
