@@ -1,9 +1,21 @@
 // kquants_low quantizers for avx512 (compiled with that ISA's flags; see binding.gyp / CMakeLists.txt).
+// Kernels live in kquants_low_simd.inc (shared with the other x86 variant), 16 lanes per vector.
+#include "quant/fp_strict.h"  // first: no FMA contraction below
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+
 #include "core/isa.h"
+
+#define Q3_LANES 16
+#define Q3_GROUPS 4
+#include "quant/kquants_low_simd.inc"
+#undef Q3_LANES
+#undef Q3_GROUPS
 
 namespace gguf_forge {
 
-// Until the SIMD kernels land this ISA keeps the scalar references for these types.
-void register_kquants_low_avx512(KernelTable&) {}
+void register_kquants_low_avx512(KernelTable& table) { register_kquants_low_simd(table); }
 
 }  // namespace gguf_forge
