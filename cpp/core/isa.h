@@ -65,7 +65,7 @@ void register_legacy_avx2(KernelTable& table);
 void register_legacy_avx512(KernelTable& table);
 void register_kquants_avx2(KernelTable& table);
 void register_kquants_avx512(KernelTable& table);
-void register_kquants_low_avx2(KernelTable& table);  // Q2_K, Q3_K
+void register_kquants_low_avx2(KernelTable& table);  // Q3_K
 void register_kquants_low_avx512(KernelTable& table);
 void register_iq4_avx2(KernelTable& table);  // IQ4_NL, IQ4_XS
 void register_iq4_avx512(KernelTable& table);
