@@ -35,6 +35,7 @@ if (skipReason) console.log(`NEON quantizer check skipped: ${skipReason}`);
 const SOURCES = [
   'test/quantize/neonCheck.cpp',
   'cpp/quant/legacy_neon.cpp',
+  'cpp/quant/iq4_neon.cpp',
   'cpp/core/isa.cpp',
   'cpp/core/cpu_features.cpp',
   'cpp/core/fp16.cpp',

@@ -3,7 +3,8 @@
 // an addon: test/quantize/neon.test.ts cross-compiles it with the NEON units and runs it under
 // qemu-aarch64. Data: the kinds of quantData.ts (normal, uniform, heavy tails, outliers, zero and
 // constant blocks, 1e-30 / 1e30, subnormals, ties, mixed families per block and per element) plus
-// blocks holding NaN or ±inf, scales that come out subnormal, and ranges that overflow; rows of
+// blocks holding NaN or ±inf, scales that come out subnormal, ranges that overflow, rounding ties
+// (Q8_0 half-integers, IQ4 level midpoints); rows of
 // odd block counts; every block count around the vector widths. For each type and case: byte
 // equality with the reference, nothing written past the end, rows quantized in two calls equal one
 // call, and the imatrix path still equals the reference. Prints one summary line; exits 1 on any
@@ -114,6 +115,27 @@ void q8_ties(Rng& r, float* x, size_t n, size_t) {
   for (size_t i = 0; i < n; i += 32) x[i + static_cast<size_t>(r.uni() * 32)] = r.uni() < 0.5 ? -127.f : 127.f;
 }
 
+// IQ4's level midpoints, exactly and one ulp either side, with ±127 leading each block of 32: the
+// first candidate scale then maps x to -x and the itry = 0 one maps x to x, so these land on the
+// midpoints themselves (ties go to the upper level). Half the blocks repeat one such value, so
+// that the tie decides which candidate scale wins.
+void iq4_midpoints(Rng& r, float* x, size_t n, size_t) {
+  static const float levels[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
+  const auto value = [&] {
+    const int k = static_cast<int>(r.uni() * 15);
+    float v = (levels[k] + levels[k + 1]) / 2;
+    if (r.uni() < 0.5) v = -v;
+    const int step = static_cast<int>(r.uni() * 3) - 1;
+    return step == 0 ? v : std::nextafter(v, step > 0 ? INFINITY : -INFINITY);
+  };
+  for (size_t b = 0; b < n; b += 32) {
+    x[b] = (b / 32) % 2 == 0 ? -127.f : 127.f;
+    const bool repeat = r.uni() < 0.5;
+    const float v = value();
+    for (size_t i = b + 1; i < b + 32; ++i) x[i] = repeat ? v : value();
+  }
+}
+
 const DataKind kKinds[] = {
     {"normal", EACH(r.normal())},
     {"uniform", EACH(r.uni() * 2 - 1)},
@@ -138,6 +160,7 @@ const DataKind kKinds[] = {
     {"integers", EACH(std::floor(r.uni() * 17) - 8)},
     {"quarter steps", EACH(std::floor(r.uni() * 9) * 0.25 - 1)},
     {"half-integer ties", q8_ties},
+    {"IQ4 midpoints", iq4_midpoints},
     {"mixed per 16", [](Rng& r, float* x, size_t n, size_t) { mixed_blocks(r, x, n, 16); }},
     {"mixed per 32", [](Rng& r, float* x, size_t n, size_t) { mixed_blocks(r, x, n, 32); }},
     {"mixed per element", EACH(family_value(r, static_cast<int>(r.uni() * 14)))},
@@ -165,6 +188,8 @@ const TypeCase kTypes[] = {
     {"Q5_0", 6, quant::quantize_q5_0_ref},
     {"Q5_1", 7, quant::quantize_q5_1_ref},
     {"Q8_0", 8, quant::quantize_q8_0_ref},
+    {"IQ4_NL", 20, quant::quantize_iq4_nl_ref},
+    {"IQ4_XS", 23, quant::quantize_iq4_xs_ref},
 };
 
 constexpr uint8_t kPoisonNeon = 0xA5, kPoisonRef = 0x5A;
