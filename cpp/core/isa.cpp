@@ -89,6 +89,7 @@ KernelTable build_table(Isa isa) {
       register_fp16_neon(t);
       register_legacy_neon(t);
       register_iq4_neon(t);
+      register_kquants_neon(t);
       register_gemm_neon(t);
       break;
 #endif

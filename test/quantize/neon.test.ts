@@ -36,6 +36,7 @@ const SOURCES = [
   'test/quantize/neonCheck.cpp',
   'cpp/quant/legacy_neon.cpp',
   'cpp/quant/iq4_neon.cpp',
+  'cpp/quant/kquants_neon.cpp',
   'cpp/core/isa.cpp',
   'cpp/core/cpu_features.cpp',
   'cpp/core/fp16.cpp',
