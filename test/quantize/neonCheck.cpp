@@ -88,14 +88,15 @@ void mixed_blocks(Rng& r, float* x, size_t n, size_t size) {
   }
 }
 
-// Normal blocks with a per-block magnitude; some blocks get a NaN, an inf, both infinities, or
-// are all zero / below GROUP_MAX_EPS (iq4Simd.test.ts fillBlock).
+// Normal blocks with a per-block magnitude; some blocks get a NaN (quiet, or with a payload, or
+// signalling), an inf, both infinities, or are all zero / below GROUP_MAX_EPS (as iq4Simd.test.ts
+// fillBlock).
 void special_blocks(Rng& r, float* x, size_t n, size_t size) {
   for (size_t i = 0; i < n; i += size) {
     const double scale = std::exp((r.uni() - 0.5) * 20);
     for (size_t j = i; j < i + size; ++j) x[j] = static_cast<float>(r.normal() * scale);
     const auto at = [&] { return i + static_cast<size_t>(r.uni() * size); };
-    switch (static_cast<int>(r.uni() * 9)) {
+    switch (static_cast<int>(r.uni() * 10)) {
       case 0: x[at()] = NAN; break;
       case 1: x[at()] = INFINITY; break;
       case 2: x[at()] = -INFINITY; break;
@@ -103,6 +104,11 @@ void special_blocks(Rng& r, float* x, size_t n, size_t size) {
       case 4: std::memset(x + i, 0, size * sizeof(float)); break;
       case 5: for (size_t j = i; j < i + size; ++j) x[j] = static_cast<float>(r.normal() * 1e-16); break;
       case 6: x[at()] = -NAN; x[at()] = NAN; break;
+      case 7: {  // NaNs with payloads, one signalling: the rounding bit trick reads NaN bits
+        const uint32_t bits[2] = {0x7FC12345u + static_cast<uint32_t>(r.uni() * 1000), 0xFFA00001u};
+        for (uint32_t b : bits) std::memcpy(&x[at()], &b, sizeof b);
+        break;
+      }
       default: break;
     }
   }
