@@ -57,7 +57,7 @@
         }],
         ["target_arch=='arm64'", {
           "defines": ["GGUF_FORGE_HAVE_NEON=1"],
-          "sources": ["cpp/core/fp16_neon.cpp", "cpp/matmul/gemm_neon.cpp"]
+          "sources": ["cpp/core/fp16_neon.cpp", "cpp/matmul/gemm_neon.cpp", "cpp/quant/legacy_neon.cpp", "cpp/quant/iq4_neon.cpp", "cpp/quant/kquants_neon.cpp"]
         }]
       ]
     }

@@ -87,6 +87,9 @@ KernelTable build_table(Isa isa) {
 #if defined(GGUF_FORGE_HAVE_NEON)
     case Isa::neon:
       register_fp16_neon(t);
+      register_legacy_neon(t);
+      register_iq4_neon(t);
+      register_kquants_neon(t);
       register_gemm_neon(t);
       break;
 #endif

@@ -69,6 +69,9 @@ void register_kquants_low_avx2(KernelTable& table);  // Q3_K
 void register_kquants_low_avx512(KernelTable& table);
 void register_iq4_avx2(KernelTable& table);  // IQ4_NL, IQ4_XS
 void register_iq4_avx512(KernelTable& table);
+void register_legacy_neon(KernelTable& table);  // NEON (AArch64 only)
+void register_iq4_neon(KernelTable& table);
+void register_kquants_neon(KernelTable& table);  // Q4_K, Q5_K, Q6_K
 // The scalar reference quantizers (cpp/quant/quant_ref.cpp): every ISA starts from these.
 void register_quant_ref(KernelTable& table);
 // GEMM (cpp/matmul/gemm_<isa>.cpp): the reference, then a blocked SIMD kernel per ISA.
