@@ -2,14 +2,24 @@
 //   npm run bench                      all benchmarks, default settings
 //   npm run bench quantize             the quantization table (options: see bench/quantize.bench.ts)
 //   npm run bench quantize -- --types Q4_K,Q8_0 --values 16777216 --json
+//   npm run bench model-quantize       a 1.1 B model to Q4_K_M/Q8_0/Q4_0 beside llama_model_quantize
+//   npm run bench gemm                 the GEMM kernels beside the scalar reference
+// Options after `--` go to every benchmark named.
 import { runGgufHeaderBench } from './ggufHeader.bench.js';
+import { gemmBenchMain } from './gemm.bench.js';
+import { modelQuantizeBenchMain } from './modelQuantize.bench.js';
 import { quantizeBenchMain } from './quantize.bench.js';
 
 const args = process.argv.slice(2);
-const names = ['gguf-header', 'quantize'];
+const names = ['gguf-header', 'quantize', 'model-quantize', 'gemm'];
 const only = args.filter((a) => names.includes(a));
 const options = args.filter((a) => !names.includes(a));
 const want = (name: string): boolean => only.length === 0 || only.includes(name);
+const fail = (code: number) => {
+  if (code) process.exitCode = code;
+};
 
 if (want('gguf-header')) await runGgufHeaderBench();
-if (want('quantize')) process.exitCode = (await quantizeBenchMain(options)) || (process.exitCode ?? 0);
+if (want('quantize')) fail(await quantizeBenchMain(options));
+if (want('gemm')) fail(gemmBenchMain(options));
+if (want('model-quantize')) fail(await modelQuantizeBenchMain(options));
