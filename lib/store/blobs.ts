@@ -229,6 +229,29 @@ export async function copyFileToBlob(blobsDir: string, source: string, options: 
   }
 }
 
+/**
+ * Stores a complete file that already sits in blobs/ under a temp name (e.g. a quantizer's output)
+ * as a blob: hashed once, fsynced, renamed to its digest name (or dropped when that blob exists).
+ * The temp name is gone afterwards whether this succeeds or not.
+ */
+export async function adoptFileAsBlob(blobsDir: string, temp: string, options: { signal?: AbortSignal; onProgress?: (p: BlobProgress) => void }, onDigest?: DigestHook): Promise<BlobInfo> {
+  try {
+    const { digest, size } = await hashFile(temp, options);
+    onDigest?.(digest);
+    const handle = await open(temp, 'r');
+    try {
+      await handle.chmod(0o644);
+      await handle.sync(); // the bytes are durable before a digest name can point at them
+    } finally {
+      await handle.close();
+    }
+    return await settleTemp(blobsDir, temp, digest, size);
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw error;
+  }
+}
+
 // Errors after which a link attempt falls back to the next method rather than failing the import.
 const LINK_FALLBACK = new Set(['EXDEV', 'EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOTTY', 'ENOSYS', 'EMLINK', 'EINVAL']);
 
