@@ -190,39 +190,45 @@ async function createOnce(ctx: Context, name: ModelName, request: ModelfileReque
   const { store, signal } = ctx;
   for (const warning of request.warnings) ctx.warn(warning);
 
+  // Every source is read and checked before any byte is copied or quantized.
   let inherited: ModelConfig | undefined;
-  let base: StagedLayer[];
+  let base: PendingLayer[];
   if (request.from !== undefined) {
     // Ollama's server uses `from` and ignores files when a Modelfile has both.
     if (request.files !== undefined) ctx.warn(`FROM ${request.files.map((f) => f.written).join(', ')} ignored: another FROM names the model ${request.from}`);
-    ({ layers: base, config: inherited } = await stageFromModel(ctx, request.from));
+    ({ layers: base, config: inherited } = await layersOfModel(ctx, request.from));
   } else if (request.files !== undefined) {
     base = [];
     // Ollama sorts the request's file keys (base names for files in one folder).
-    for (const file of [...request.files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))) base.push(await stageGgufFile(ctx, file, 'FROM'));
+    for (const file of [...request.files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))) base.push(await inspectSource(ctx, file, 'FROM'));
   } else {
     throw new CreateError('ERR_CREATE_NO_MODELFILE', "neither 'from' or 'files' was specified");
   }
-  const modelFacts = base.filter((s) => s.layer.mediaType === MEDIA_TYPES.model && s.facts !== undefined).map((s) => s.facts as GgufFacts);
+  const factsOf = (p: PendingLayer) => ('plan' in p ? p.plan.facts : p.staged.facts);
+  const mediaTypeOf = (p: PendingLayer) => ('plan' in p ? p.plan.mediaType : p.staged.layer.mediaType);
+  const modelFacts = base.filter((p) => mediaTypeOf(p) === MEDIA_TYPES.model && factsOf(p) !== undefined).map((p) => factsOf(p) as GgufFacts);
   if (modelFacts.length === 0 && request.from === undefined) {
-    const kinds = base.map((s) => s.layer.mediaType.replace('application/vnd.ollama.image.', '')).join(', ');
+    const kinds = base.map((p) => mediaTypeOf(p).replace('application/vnd.ollama.image.', '')).join(', ');
     throw new CreateError('ERR_CREATE_NO_MODEL', `expected FROM to give a model GGUF but found only: ${kinds} (use ADAPTER for a LoRA adapter)`);
   }
-
-  const adapters: StagedLayer[] = [];
+  const adapters: PendingLayer[] = [];
   if (request.adapter !== undefined) {
-    const adapter = await stageGgufFile(ctx, request.adapter, 'ADAPTER');
+    const adapter = await inspectSource(ctx, request.adapter, 'ADAPTER');
     const family = modelFacts[0]?.architecture;
-    if (family && adapter.facts?.architecture && adapter.facts.architecture !== family) {
-      throw new CreateError('ERR_CREATE_ADAPTER', `expected an adapter for ${family} models but ${request.adapter.written} is for ${adapter.facts.architecture}`, { path: request.adapter.path });
+    if (family && adapter.plan.facts.architecture && adapter.plan.facts.architecture !== family) {
+      throw new CreateError('ERR_CREATE_ADAPTER', `expected an adapter for ${family} models but ${request.adapter.written} is for ${adapter.plan.facts.architecture}`, { path: request.adapter.path });
     }
     adapters.push(adapter);
   }
-  const drafts: StagedLayer[] = [];
-  for (const file of request.draftFiles ?? []) drafts.push(await stageGgufFile(ctx, file, 'DRAFT'));
+  const drafts: PendingLayer[] = [];
+  for (const file of request.draftFiles ?? []) drafts.push(await inspectSource(ctx, file, 'DRAFT'));
+
+  // Then the bytes: copied, linked or quantized into the store, in layer order.
+  const staged: StagedLayer[] = [];
+  for (const pending of [...base, ...adapters, ...drafts]) staged.push('plan' in pending ? await importSource(ctx, pending.plan) : pending.staged);
 
   // createModel: base layers, then adapters, then drafts; then TEMPLATE, SYSTEM, LICENSE, params, messages.
-  let layers: StagedLayer[] = [...base, ...adapters, ...drafts];
+  let layers: StagedLayer[] = staged;
   const without = (mediaType: string) => layers.filter((s) => s.layer.mediaType !== mediaType);
   const newLayer = async (content: string | Uint8Array, mediaType: string): Promise<StagedLayer> => {
     signal?.throwIfAborted();
@@ -355,39 +361,64 @@ async function readSourceGguf(path: string, command: string, written: string, si
   }
 }
 
+/** A GGUF whose header has been read and checked, waiting to be imported (or quantized) into the store. */
+interface SourcePlan {
+  path: string;
+  written: string;
+  header: GgufInfo;
+  facts: GgufFacts;
+  mediaType: string;
+  /** Quantize into the store instead of importing the bytes as they are. */
+  quantize: boolean;
+}
+
+/** A layer that is ready (inherited from a model) or a GGUF still to be brought in. */
+type PendingLayer = { staged: StagedLayer } | { plan: SourcePlan };
+
 /**
- * A FROM/ADAPTER/DRAFT file as a layer. The source header is read first, so a file that is not a GGUF
- * (or a shard, or the wrong kind) is refused before anything is copied; the layer's facts are then
- * read from the stored blob itself, so they describe exactly the bytes the manifest names.
+ * createModel's quantize decision for a model layer: refused unless the model is F32/F16/BF16, skipped
+ * when it already has the requested type.
  */
-async function stageGgufFile(ctx: Context, source: ModelfileSource, command: 'FROM' | 'ADAPTER' | 'DRAFT'): Promise<StagedLayer> {
-  const { store, signal } = ctx;
-  signal?.throwIfAborted();
+function wantsQuantize(ctx: Context, path: string, header: GgufInfo, mediaType: string): boolean {
+  if (ctx.quantType === undefined || mediaType !== MEDIA_TYPES.model) return false;
+  const sourceType = fileTypeOf(header);
+  const sourceName = sourceType?.name ?? 'unknown';
+  if (!QUANTIZABLE.has(sourceName)) {
+    throw new CreateError('ERR_CREATE_QUANTIZE', `quantization is only supported for F16, BF16 and F32 models, and ${path} is ${sourceName}`, { path });
+  }
+  return sourceType?.id !== ctx.quantType.ftype;
+}
+
+/** Reads and checks a FROM/ADAPTER/DRAFT file: a single GGUF of the right kind. Nothing is stored yet. */
+async function inspectSource(ctx: Context, source: ModelfileSource, command: 'FROM' | 'ADAPTER' | 'DRAFT'): Promise<{ plan: SourcePlan }> {
+  ctx.signal?.throwIfAborted();
   if (source.kind === 'directory') {
     throw new CreateError('ERR_CREATE_SOURCE', `expected ${command} ${source.written} to be a GGUF file but it is a folder (safetensors import is not supported yet)`, { path: source.path });
   }
-  const header = await readSourceGguf(source.path, command, source.written, signal);
+  const header = await readSourceGguf(source.path, command, source.written, ctx.signal);
   const facts = ggufFacts(header);
   if (facts.splitCount !== undefined) {
     throw new CreateError('ERR_CREATE_SOURCE', `${source.written} is one shard of a ${facts.splitCount}-part split GGUF, which gguf-forge cannot import yet (merge it with llama-gguf-split --merge)`, { path: source.path });
   }
   let mediaType = facts.mediaType;
-  if (command === 'ADAPTER') {
-    if (facts.kind !== 'adapter') {
-      throw new CreateError('ERR_CREATE_ADAPTER', `expected ADAPTER ${source.written} to be a GGUF LoRA adapter (general.type = adapter) but its general.type is ${JSON.stringify(facts.kind)}`, { path: source.path });
-    }
-  } else if (command === 'DRAFT') {
-    mediaType = MEDIA_TYPES.draft;
+  if (command === 'ADAPTER' && facts.kind !== 'adapter') {
+    throw new CreateError('ERR_CREATE_ADAPTER', `expected ADAPTER ${source.written} to be a GGUF LoRA adapter (general.type = adapter) but its general.type is ${JSON.stringify(facts.kind)}`, { path: source.path });
   }
+  if (command === 'DRAFT') mediaType = MEDIA_TYPES.draft;
+  return { plan: { path: source.path, written: source.written, header, facts, mediaType, quantize: wantsQuantize(ctx, source.path, header, mediaType) } };
+}
 
-  if (mediaType === MEDIA_TYPES.model && ctx.quantType !== undefined) {
-    const quantized = await quantizeLayer(ctx, source.path, header, mediaType);
-    if (quantized !== undefined) return quantized;
-  }
-
+/**
+ * Brings a checked GGUF into the store: quantized (see quantizeInto), or its bytes copied or linked and
+ * hashed on the way. The layer's facts are then read from the stored blob itself, so they describe
+ * exactly the bytes the manifest names.
+ */
+async function importSource(ctx: Context, plan: SourcePlan): Promise<StagedLayer> {
+  const { store, signal } = ctx;
+  if (plan.quantize) return quantizeInto(ctx, plan);
   const link = ctx.options.link === true;
   const importing = link ? 'linking file' : 'copying file';
-  const blob = await store.putBlobFile(source.path, {
+  const blob = await store.putBlobFile(plan.path, {
     link,
     ...(signal === undefined ? {} : { signal }),
     onProgress: (p) => ctx.emit({ status: importing, total: p.total, completed: p.completed }),
@@ -395,33 +426,26 @@ async function stageGgufFile(ctx: Context, source: ModelfileSource, command: 'FR
   ctx.emit({ status: `${importing} ${blob.digest} 100%`, digest: blob.digest });
   ctx.emit({ status: 'parsing GGUF' });
   const stored = ggufFacts(await readGguf(blob.path, signal === undefined ? {} : { signal }));
-  ctx.ggufs.push({ source: source.path, mediaType, digest: blob.digest, size: blob.size, method: blob.method });
+  ctx.ggufs.push({ source: plan.path, mediaType: plan.mediaType, digest: blob.digest, size: blob.size, method: blob.method });
   // Ollama ≤ v0.29 names the blob a GGUF layer was taken from (as-is) in `from`.
-  const layer: Layer = { mediaType, digest: blob.digest, size: blob.size, from: blob.path };
+  const layer: Layer = { mediaType: plan.mediaType, digest: blob.digest, size: blob.size, from: blob.path };
   return { layer, status: `${blob.created ? 'creating new layer' : 'using existing layer'} ${blob.digest}`, facts: stored };
 }
 
 /**
- * createModel's quantize step for a model layer: refused unless the model is F32/F16/BF16, skipped when it
- * already has the requested type; otherwise quantized from `sourcePath` into a temp file in blobs/ that
- * then becomes the blob (no copy of the source is stored). Returns undefined when skipped.
+ * createModel's quantize step: the model is quantized from its source straight into a temp file in
+ * blobs/ that then becomes the blob (the unquantized source is never stored).
  */
-async function quantizeLayer(ctx: Context, sourcePath: string, header: GgufInfo, mediaType: string): Promise<StagedLayer | undefined> {
+async function quantizeInto(ctx: Context, plan: SourcePlan): Promise<StagedLayer> {
   const { store, signal } = ctx;
   const target = ctx.quantType as FileTypeInfo;
-  const sourceType = fileTypeOf(header);
-  const sourceName = sourceType?.name ?? 'unknown';
-  if (!QUANTIZABLE.has(sourceName)) {
-    throw new CreateError('ERR_CREATE_QUANTIZE', `quantization is only supported for F16, BF16 and F32 models, and ${sourcePath} is ${sourceName}`, { path: sourcePath });
-  }
-  if (sourceType?.id === target.ftype) return undefined;
-  const label = `quantizing ${sourceName} model to ${(ctx.options.quantize as string).toUpperCase()}`;
+  const label = `quantizing ${fileTypeOf(plan.header)?.name ?? 'unknown'} model to ${(ctx.options.quantize as string).toUpperCase()}`;
   ctx.emit({ status: 'parsing GGUF' });
   const temp = await store.blobTempPath('quantize');
   let adopted = false;
   try {
-    let total = header.fileSize;
-    await quantizeModel(sourcePath, temp, target.name, {
+    let total = plan.header.fileSize;
+    await quantizeModel(plan.path, temp, target.name, {
       ...(ctx.options.threads === undefined ? {} : { threads: ctx.options.threads }),
       ...(signal === undefined ? {} : { signal }),
       onProgress: (p) => {
@@ -435,15 +459,15 @@ async function quantizeLayer(ctx: Context, sourcePath: string, header: GgufInfo,
     const quantized = ggufFacts(await readGguf(temp, signal === undefined ? {} : { signal }));
     const blob = await store.adoptBlobFile(temp, signal === undefined ? {} : { signal });
     adopted = true;
-    ctx.ggufs.push({ source: sourcePath, mediaType, digest: blob.digest, size: blob.size, method: 'quantize' });
-    return { layer: { mediaType, digest: blob.digest, size: blob.size }, status: `${blob.created ? 'creating new layer' : 'using existing layer'} ${blob.digest}`, facts: quantized };
+    ctx.ggufs.push({ source: plan.path, mediaType: plan.mediaType, digest: blob.digest, size: blob.size, method: 'quantize' });
+    return { layer: { mediaType: plan.mediaType, digest: blob.digest, size: blob.size }, status: `${blob.created ? 'creating new layer' : 'using existing layer'} ${blob.digest}`, facts: quantized };
   } finally {
     if (!adopted) await rm(temp, { force: true });
   }
 }
 
 /** parseFromModel: every layer of an existing model, reused over its blob with `from` = its short name. */
-async function stageFromModel(ctx: Context, from: string): Promise<{ layers: StagedLayer[]; config: ModelConfig | undefined }> {
+async function layersOfModel(ctx: Context, from: string): Promise<{ layers: PendingLayer[]; config: ModelConfig | undefined }> {
   const { store, signal } = ctx;
   let stored;
   try {
@@ -461,7 +485,7 @@ async function stageFromModel(ctx: Context, from: string): Promise<{ layers: Sta
   } catch {
     config = undefined; // Ollama inherits from the config only when it decodes
   }
-  const layers: StagedLayer[] = [];
+  const layers: PendingLayer[] = [];
   for (const source of stored.manifest.layers) {
     signal?.throwIfAborted();
     const layer = await store.layerFromBlob(source.digest, source.mediaType, { from: fromName, ...(source.name === undefined ? {} : { name: source.name }) });
@@ -470,16 +494,13 @@ async function stageFromModel(ctx: Context, from: string): Promise<{ layers: Sta
       const path = store.blobPath(layer.digest);
       const header = await readGguf(path, signal === undefined ? {} : { signal });
       staged.facts = ggufFacts(header);
-      if (layer.mediaType === MEDIA_TYPES.model && ctx.quantType !== undefined) {
-        const quantized = await quantizeLayer(ctx, path, header, layer.mediaType);
-        if (quantized !== undefined) {
-          layers.push(quantized);
-          continue;
-        }
+      if (wantsQuantize(ctx, path, header, layer.mediaType)) {
+        layers.push({ plan: { path, written: `${fromName} (${layer.digest})`, header, facts: staged.facts, mediaType: layer.mediaType, quantize: true } });
+        continue;
       }
       ctx.ggufs.push({ source: path, mediaType: layer.mediaType, digest: layer.digest, size: layer.size, method: 'existing' });
     }
-    layers.push(staged);
+    layers.push({ staged });
   }
   return { layers, config };
 }
