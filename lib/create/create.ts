@@ -159,6 +159,13 @@ export async function create(name: string, options: CreateOptions = {}): Promise
   const request = await modelfileToRequest(modelfile, options.baseDir === undefined ? {} : { baseDir: options.baseDir });
   const store = options.store ?? (await openStore(options.env === undefined ? { root: options.models } : { root: options.models, env: options.env }));
 
+  // Warnings outlive a retry; statuses are those of the attempt that succeeded.
+  const warnings: string[] = [];
+  const warn = (message: string) => {
+    warnings.push(message);
+    options.onWarning?.(message);
+  };
+  for (const warning of request.warnings) warn(warning);
   for (let attempt = 1; ; attempt++) {
     const ctx: Context = {
       store,
@@ -166,16 +173,13 @@ export async function create(name: string, options: CreateOptions = {}): Promise
       quantType,
       signal: options.signal,
       statuses: [],
-      warnings: [],
+      warnings,
       ggufs: [],
       emit(progress) {
         if (progress.total === undefined) this.statuses.push(progress.status);
         options.onProgress?.(progress);
       },
-      warn(message) {
-        this.warnings.push(message);
-        options.onWarning?.(message);
-      },
+      warn,
     };
     try {
       return await createOnce(ctx, parsedName, request);
@@ -188,7 +192,6 @@ export async function create(name: string, options: CreateOptions = {}): Promise
 
 async function createOnce(ctx: Context, name: ModelName, request: ModelfileRequest): Promise<CreateResult> {
   const { store, signal } = ctx;
-  for (const warning of request.warnings) ctx.warn(warning);
 
   // Every source is read and checked before any byte is copied or quantized.
   let inherited: ModelConfig | undefined;
