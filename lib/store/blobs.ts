@@ -74,6 +74,9 @@ async function settleTemp(blobsDir: string, temp: string, digest: string, size: 
     }
   }
   await renameInto(temp, path);
+  // rename() does nothing when both names are links to one inode (two --link imports of the same
+  // file racing): the blob is in place, so the temp name only has to go.
+  await rm(temp, { force: true });
   await syncDir(blobsDir);
   return { digest, size, path, created: true };
 }
