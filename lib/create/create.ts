@@ -457,7 +457,8 @@ async function quantizeInto(ctx: Context, plan: SourcePlan): Promise<StagedLayer
       },
     });
     ctx.emit({ status: label, total, completed: total });
-    ctx.statuses.push(label);
+    // The step's line once done (a sized report draws a bar; this one is what a log keeps).
+    ctx.emit({ status: label });
     ctx.emit({ status: 'verifying conversion' });
     const quantized = ggufFacts(await readGguf(temp, signal === undefined ? {} : { signal }));
     const blob = await store.adoptBlobFile(temp, signal === undefined ? {} : { signal });
