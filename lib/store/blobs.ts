@@ -12,6 +12,12 @@ import { blobFileName } from './manifest.js';
 /** Temp files in blobs/ start with this; it is not a digest name, so Ollama's startup prune also removes strays after an hour. */
 export const BLOB_TEMP_PREFIX = 'sha256-tmp-';
 const CHUNK_BYTES = 4 << 20;
+/**
+ * A large blob is flushed to disk as it is written (fdatasync in the background every this many bytes),
+ * so the fsync before the rename has little left to do instead of the whole file: the disk works while
+ * the bytes are still being hashed.
+ */
+const FLUSH_EVERY_BYTES = 64 << 20;
 
 export interface BlobInfo {
   /** `sha256:<hex>`. */
@@ -95,6 +101,11 @@ export class BlobWriter {
   #size = 0;
   #result: BlobInfo | undefined;
   #queue: Promise<void> = Promise.resolve();
+  #unflushed = 0;
+  /** The background flush (never rejects); after a failure no other starts and commit() throws the error. */
+  #flush: Promise<void> = Promise.resolve();
+  #flushBusy = false;
+  #flushError: unknown;
   #state: 'open' | 'closing' | 'closed' | 'aborted' = 'open';
 
   private constructor(blobsDir: string, temp: string, handle: FileHandle, onDigest: DigestHook | undefined) {
@@ -130,6 +141,18 @@ export class BlobWriter {
     const queued = this.#queue.then(() => writeFully(this.#handle, bytes));
     // A failed write fails this call and every later one; commit() reports it too.
     this.#queue = queued;
+    this.#unflushed += bytes.length;
+    if (this.#unflushed >= FLUSH_EVERY_BYTES && !this.#flushBusy) {
+      this.#unflushed = 0;
+      this.#flushBusy = true;
+      // Outside the write queue: later writes go on while this flush runs.
+      this.#flush = queued
+        .then(() => this.#handle.datasync())
+        .then(
+          () => void (this.#flushBusy = false),
+          (error: unknown) => void (this.#flushError ??= error),
+        );
+    }
     return queued;
   }
 
@@ -142,6 +165,8 @@ export class BlobWriter {
     this.#state = 'closing';
     try {
       await this.#queue;
+      await this.#flush;
+      if (this.#flushError !== undefined) throw this.#flushError;
       await this.#handle.chmod(0o644);
       await this.#handle.sync();
       await this.#handle.close();
@@ -161,39 +186,54 @@ export class BlobWriter {
     if (this.#state === 'closed' || this.#state === 'aborted') return;
     this.#state = 'aborted';
     await this.#queue.catch(() => undefined);
+    await this.#flush;
     await this.#handle.close().catch(() => undefined);
     await rm(this.#temp, { force: true });
   }
 }
 
-/** Reads `handle` from 0 to EOF in chunks, feeding each to `consume`; two buffers so a read overlaps the previous chunk's write. */
+/** Buffers in flight in pump(): one being read, one being hashed, the rest waiting on their writes. */
+const PUMP_BUFFERS = 4;
+
+/**
+ * Reads `handle` from 0 to EOF in chunks, feeding each to `consume` in order. The next read is issued
+ * before the current chunk is consumed, so the read (a thread-pool task) runs while this thread
+ * hashes, and writes queue behind; a buffer is reused only once its write has finished. Hashing on
+ * one thread is then the only serial step.
+ */
 async function pump(
   handle: FileHandle,
   total: number,
   consume: (chunk: Uint8Array) => Promise<void> | void,
   options: { signal?: AbortSignal; onProgress?: (p: BlobProgress) => void },
 ): Promise<number> {
-  const buffers = [Buffer.allocUnsafe(Math.min(CHUNK_BYTES, Math.max(total, 1))), Buffer.allocUnsafe(Math.min(CHUNK_BYTES, Math.max(total, 1)))];
+  const size = Math.min(CHUNK_BYTES, Math.max(total, 1));
+  const buffers = Array.from({ length: PUMP_BUFFERS }, () => Buffer.allocUnsafe(size));
+  const consumed: Array<Promise<void> | void> = new Array(PUMP_BUFFERS).fill(undefined);
+  const readInto = (which: number, position: number) => handle.read(buffers[which] as Buffer, 0, size, position);
   let position = 0;
   let which = 0;
-  let inFlight: Promise<void> | void = undefined;
+  let reading: Promise<{ bytesRead: number }> | undefined;
   try {
+    options.signal?.throwIfAborted();
+    reading = readInto(0, 0);
     for (;;) {
-      options.signal?.throwIfAborted();
-      const buffer = buffers[which] as Buffer;
-      const { bytesRead } = await handle.read(buffer, 0, buffer.length, position);
+      const { bytesRead } = await reading;
+      reading = undefined;
       if (bytesRead === 0) break;
-      const next = consume(buffer.subarray(0, bytesRead));
-      await inFlight; // frees the other buffer for the next read
-      inFlight = next;
+      const next = (which + 1) % PUMP_BUFFERS;
+      await consumed[next]; // that buffer's write is done: it may be read into
+      options.signal?.throwIfAborted();
+      reading = readInto(next, position + bytesRead);
+      consumed[which] = consume((buffers[which] as Buffer).subarray(0, bytesRead));
       position += bytesRead;
-      which ^= 1;
+      which = next;
       options.onProgress?.({ completed: position, total: Math.max(total, position) });
     }
-    await inFlight;
+    await Promise.all(consumed);
   } catch (error) {
-    // Never leave a write running (or its rejection unobserved) behind a failed read or an abort.
-    await Promise.resolve(inFlight).catch(() => undefined);
+    // Never leave a read or write running (or its rejection unobserved) behind a failure or an abort.
+    await Promise.allSettled([reading, ...consumed]);
     throw error;
   }
   return position;
