@@ -29,7 +29,6 @@ function showText(shown: ModelShow): string {
       return [key, line.slice(31)];
     }));
   }
-  if (shown.adapterPaths.length > 0) out += block('Adapters', shown.adapterPaths.map((p) => [p]));
   if (shown.system) out += block('System', head(shown.system, 2));
   if (shown.license.length > 0) out += block('License', head(shown.license.join('\n'), 2));
   return out;
