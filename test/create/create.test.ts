@@ -192,6 +192,23 @@ describe.skipIf(!sharedDataAvailable)('create FROM a GGUF file', () => {
     expect(withTemplate.warnings).toEqual([]);
   });
 
+  it('takes a projector FROM beside the model and a DRAFT after the adapters, as HEAD Ollama lays them out', async () => {
+    const dir = tempDir('projector');
+    await writeSmallModel(join(dir, 'mmproj.gguf'), { architecture: 'clip', kind: 'mmproj' });
+    await writeSmallModel(join(dir, 'draft.gguf'), { seed: 9 });
+    await writeLoraAdapter(join(dir, 'lora.gguf'));
+    const root = join(dir, 'models');
+    // Files are taken in path order, as Ollama sorts its file keys.
+    const result = await create('vision', { modelfile: `FROM ${TINY_GGUF}\nFROM ./mmproj.gguf\nDRAFT ./draft.gguf\nADAPTER ./lora.gguf\n`, baseDir: dir, models: root });
+    const expected = [`${dir}/mmproj.gguf`, TINY_GGUF].sort().map((p) => (p === TINY_GGUF ? 'model' : 'projector'));
+    expect(result.layers.map((l) => l.mediaType.replace('application/vnd.ollama.image.', ''))).toEqual([...expected, 'adapter', 'draft']);
+    expect(result.config).toMatchObject({ modelFamily: 'llama', modelFamilies: ['llama'], draft: { modelFormat: 'gguf', architecture: 'llama' } });
+    const store = await openStore(root);
+    expect(blobText(store, result.configLayer.digest)).toMatch(/"file_type":"F16","draft":\{"model_format":"gguf","architecture":"llama"\},"architecture":"amd64"/);
+    const shown = await showModel(store, 'vision');
+    expect(shown.modelfile).toMatch(new RegExp(`\\nFROM ${store.blobPath(TINY_DIGEST)}\\nADAPTER .*\\nDRAFT .*\\nFROM .*\\nTEMPLATE `));
+  });
+
   it('imports with --link as a hard link on the same file system (no copy), the digest still checked', async () => {
     const dir = tempDir('link');
     await writeSmallModel(join(dir, 'm.gguf'), { seed: 3 });

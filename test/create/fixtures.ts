@@ -81,12 +81,12 @@ export async function writeLoraAdapter(path: string, options: { architecture?: s
   );
 }
 
-/** A minimal F32 "model" GGUF; `chatTemplate` adds tokenizer.chat_template. */
-export async function writeSmallModel(path: string, options: { chatTemplate?: string; architecture?: string; seed?: number } = {}): Promise<void> {
+/** A minimal F32 GGUF (general.type `kind`, default model); `chatTemplate` adds tokenizer.chat_template. */
+export async function writeSmallModel(path: string, options: { chatTemplate?: string; architecture?: string; seed?: number; kind?: string } = {}): Promise<void> {
   const arch = options.architecture ?? 'llama';
   const metadata = [
     str('general.architecture', arch),
-    str('general.type', 'model'),
+    str('general.type', options.kind ?? 'model'),
     u32('general.file_type', 0),
     u32(`${arch}.context_length`, 128),
     u32(`${arch}.embedding_length`, 8),
