@@ -69,6 +69,16 @@ describe.skipIf(!sharedDataAvailable)('gguf-forge create, list, show, cp, rm, ve
     const unknown = await runMain(['show', 'nope', ...models]);
     expect([unknown.status, unknown.stderr]).toEqual([1, expect.stringMatching(/ERR_STORE_NOT_FOUND/)]);
 
+    // Without --models the store is $OLLAMA_MODELS (trimmed of quotes and spaces, as Ollama reads it).
+    const saved = process.env.OLLAMA_MODELS;
+    process.env.OLLAMA_MODELS = ` "${root}" `;
+    try {
+      expect((await runMain(['list'])).stdout).toMatch(/\ntiny:latest /);
+    } finally {
+      if (saved === undefined) delete process.env.OLLAMA_MODELS;
+      else process.env.OLLAMA_MODELS = saved;
+    }
+
     expect((await runMain(['cp', 'tiny', 'me/copy:v2', ...models])).stdout).toBe("copied 'tiny' to 'me/copy:v2'\n");
     expect((await runMain(['rm', 'me/copy:v2', ...models])).stdout).toBe("deleted 'me/copy:v2'\n");
     expect((await runMain(['rm', 'me/copy:v2', ...models])).status).toBe(1);
