@@ -251,8 +251,17 @@ export async function hashFile(path: string, options: { signal?: AbortSignal; on
   }
 }
 
-/** Copies a file into a blob, hashing while copying (one read of the source). */
+/**
+ * Copies a file into a blob, hashing while copying. On Linux the kernel copies (see kernelCopyToBlob);
+ * elsewhere the bytes pass through this process once, hashed on the way.
+ */
 export async function copyFileToBlob(blobsDir: string, source: string, options: BlobFileOptions, onDigest?: DigestHook): Promise<BlobInfo> {
+  if (process.platform === 'linux') return kernelCopyToBlob(blobsDir, source, options, onDigest);
+  return streamCopyToBlob(blobsDir, source, options, onDigest);
+}
+
+/** The portable copy: read, hash, write (exported for the tests of platforms that do not use it). */
+export async function streamCopyToBlob(blobsDir: string, source: string, options: BlobFileOptions, onDigest?: DigestHook): Promise<BlobInfo> {
   const input = await open(source, 'r');
   let writer: BlobWriter | undefined;
   try {
@@ -269,6 +278,117 @@ export async function copyFileToBlob(blobsDir: string, source: string, options: 
     throw error;
   } finally {
     await input.close();
+  }
+}
+
+/** How long the hashing reader waits when it has caught up with the kernel copy. */
+const CATCH_UP_WAIT_MS = 2;
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The kernel copies the file into a temp (fs.copyFile: copy_file_range, the bytes never enter this
+ * process, as `cp` does) while this thread hashes the temp as it grows, so copying and hashing overlap
+ * and the digest is of the bytes the blob holds: a source edited meanwhile cannot leave a blob that
+ * differs from its name. Linux only: there the copy appends in order and a read below the file's size
+ * sees copied bytes (a copier that sizes the file first, as Windows' CopyFile may, would not).
+ * The hashed part is flushed to disk in the background. The copy itself cannot be cancelled: on an
+ * abort or error the temp is unlinked at once and again once the copy has ended.
+ */
+async function kernelCopyToBlob(blobsDir: string, source: string, options: BlobFileOptions, onDigest?: DigestHook): Promise<BlobInfo> {
+  const total = (await stat(source)).size;
+  const temp = join(blobsDir, tempFileName(BLOB_TEMP_PREFIX));
+  const copy: { state: 'running' | 'done' | 'failed'; error?: unknown } = { state: 'running' };
+  const copying = copyFile(source, temp, constants.COPYFILE_EXCL).then(
+    () => void (copy.state = 'done'),
+    (error: unknown) => {
+      copy.state = 'failed';
+      copy.error = error;
+    },
+  );
+  let handle: FileHandle | undefined;
+  let flushing: Promise<void> = Promise.resolve();
+  let flushBusy = false;
+  let flushError: unknown;
+  let reading: Promise<{ bytesRead: number; length: number; buffer: Buffer }> | undefined;
+  try {
+    // The copy creates the temp first; wait for it, or for the copy to fail.
+    while (handle === undefined) {
+      options.signal?.throwIfAborted();
+      try {
+        handle = await open(temp, 'r');
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+        if (copy.state === 'failed') throw copy.error;
+        if (copy.state === 'done') throw error; // the temp was removed under us
+        await sleep(1);
+      }
+    }
+    const reader = handle;
+    const hash = createHash('sha256');
+    const buffers = [Buffer.allocUnsafe(CHUNK_BYTES), Buffer.allocUnsafe(CHUNK_BYTES)];
+    let which = 0;
+    let position = 0; // bytes hashed
+    let requested = 0; // bytes asked for (hashed + the read in flight)
+    let known = 0; // the temp's size when last looked at
+    let lastFlush = 0;
+    const startRead = () => {
+      const buffer = buffers[which] as Buffer;
+      which ^= 1;
+      const length = Math.min(buffer.length, known - requested);
+      const at = requested;
+      requested += length;
+      reading = reader.read(buffer, 0, length, at).then(({ bytesRead }) => ({ bytesRead, length, buffer }));
+    };
+    for (;;) {
+      options.signal?.throwIfAborted();
+      if (reading === undefined) {
+        if (requested >= known) {
+          // Whether the copy had ended is read before the size, so a size read after the end is final.
+          const ended = copy.state !== 'running';
+          if (copy.state === 'failed') throw copy.error;
+          known = (await reader.stat()).size;
+          if (requested >= known) {
+            if (ended) break;
+            await sleep(CATCH_UP_WAIT_MS);
+            continue;
+          }
+        }
+        startRead();
+      }
+      const { bytesRead, length, buffer } = await (reading as Promise<{ bytesRead: number; length: number; buffer: Buffer }>);
+      reading = undefined;
+      // A read below a regular file's size is never short; if it were, the bytes hashed would not be the blob's.
+      if (bytesRead !== length) throw new StoreError('ERR_STORE_BLOB_SIZE', `reading the copy of ${source} gave ${bytesRead} of ${length} bytes`, { path: temp });
+      if (requested < known) startRead(); // the next read runs while this chunk is hashed
+      hash.update(buffer.subarray(0, bytesRead));
+      position += bytesRead;
+      options.onProgress?.({ completed: position, total: Math.max(total, position) });
+      if (!flushBusy && position - lastFlush >= FLUSH_EVERY_BYTES) {
+        lastFlush = position;
+        flushBusy = true;
+        flushing = reader.datasync().then(
+          () => void (flushBusy = false),
+          (error: unknown) => void (flushError ??= error),
+        );
+      }
+    }
+    await flushing;
+    if (flushError !== undefined) throw flushError;
+    const digest = `sha256:${hash.digest('hex')}`;
+    checkExpected(options.expectedDigest, digest, source);
+    onDigest?.(digest);
+    await reader.chmod(0o644);
+    await reader.sync();
+    await reader.close();
+    handle = undefined;
+    return await settleTemp(blobsDir, temp, digest, position);
+  } catch (error) {
+    await flushing;
+    await reading?.catch(() => undefined);
+    await handle?.close().catch(() => undefined);
+    await rm(temp, { force: true });
+    void copying.then(() => rm(temp, { force: true }));
+    throw error;
   }
 }
 
