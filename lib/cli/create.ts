@@ -91,7 +91,12 @@ export const createCommand: Command = {
     };
 
     const controller = new AbortController();
-    const onSignal = () => controller.abort(new Error('interrupted'));
+    const onSignal = () => {
+      controller.abort(new Error('interrupted'));
+      // The create cleans up and rejects at once, but a kernel file copy cannot be cancelled and would
+      // keep the process alive until it ends: leave shortly after the error has been reported.
+      setTimeout(() => process.exit(1), 1000).unref();
+    };
     process.once('SIGINT', onSignal);
     try {
       const result = await create(name, {
