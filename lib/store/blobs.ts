@@ -331,10 +331,12 @@ async function kernelCopyToBlob(blobsDir: string, source: string, options: BlobF
     let requested = 0; // bytes asked for (hashed + the read in flight)
     let known = 0; // the temp's size when last looked at
     let lastFlush = 0;
+    let reported = 0;
     const startRead = () => {
       const buffer = buffers[which] as Buffer;
       which ^= 1;
-      const length = Math.min(buffer.length, known - requested);
+      // Reads end on 4 MiB boundaries (the copy may allow less), so progress comes once per 4 MiB.
+      const length = Math.min(CHUNK_BYTES - (requested % CHUNK_BYTES), known - requested);
       const at = requested;
       requested += length;
       reading = reader.read(buffer, 0, length, at).then(({ bytesRead }) => ({ bytesRead, length, buffer }));
@@ -362,7 +364,10 @@ async function kernelCopyToBlob(blobsDir: string, source: string, options: BlobF
       if (requested < known) startRead(); // the next read runs while this chunk is hashed
       hash.update(buffer.subarray(0, bytesRead));
       position += bytesRead;
-      options.onProgress?.({ completed: position, total: Math.max(total, position) });
+      if (position % CHUNK_BYTES === 0) {
+        reported = position;
+        options.onProgress?.({ completed: position, total: Math.max(total, position) });
+      }
       if (!flushBusy && position - lastFlush >= FLUSH_EVERY_BYTES) {
         lastFlush = position;
         flushBusy = true;
@@ -372,6 +377,7 @@ async function kernelCopyToBlob(blobsDir: string, source: string, options: BlobF
         );
       }
     }
+    if (reported !== position) options.onProgress?.({ completed: position, total: Math.max(total, position) });
     await flushing;
     if (flushError !== undefined) throw flushError;
     const digest = `sha256:${hash.digest('hex')}`;
