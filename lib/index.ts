@@ -25,3 +25,6 @@ export { FILE_TYPE_NAMES, fileTypeFromName, type FileTypeInfo, type FileTypeName
 export { chooseTensorTypes, quantizeOrder, type TensorTypeChoice, type TensorTypeOptions } from './quantize/tensorTypes.js';
 export { readImatrix, ImatrixError, type Imatrix } from './quantize/imatrix.js';
 export { writeSyntheticLlama, type SyntheticLlamaOptions } from './synthetic/llamaModel.js';
+export * from './modelfile/index.js';
+export * from './store/index.js';
+export * from './create/index.js';

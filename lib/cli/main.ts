@@ -1,12 +1,31 @@
 // Entry point of the `gguf-forge` bin: one module per command, exit 0 ok, 1 failure, 2 usage.
 import { packageVersion } from '../version.js';
 import { benchCommand } from './bench.js';
+import { cpCommand } from './cp.js';
+import { createCommand } from './create.js';
 import { infoCommand } from './info.js';
 import { inspectCommand } from './inspect.js';
+import { listCommand } from './list.js';
+import { pruneCommand } from './prune.js';
 import { quantizeCommand } from './quantize.js';
+import { rmCommand } from './rm.js';
+import { showCommand } from './show.js';
 import { UsageError, type Command } from './usage.js';
+import { verifyCommand } from './verify.js';
 
-const commands: Command[] = [inspectCommand, infoCommand, quantizeCommand, benchCommand];
+const commands: Command[] = [
+  inspectCommand,
+  infoCommand,
+  quantizeCommand,
+  createCommand,
+  listCommand,
+  showCommand,
+  cpCommand,
+  rmCommand,
+  pruneCommand,
+  verifyCommand,
+  benchCommand,
+];
 
 function help(): string {
   const width = Math.max(...commands.map((c) => c.usage.length));

@@ -12,6 +12,12 @@ import { blobFileName } from './manifest.js';
 /** Temp files in blobs/ start with this; it is not a digest name, so Ollama's startup prune also removes strays after an hour. */
 export const BLOB_TEMP_PREFIX = 'sha256-tmp-';
 const CHUNK_BYTES = 4 << 20;
+/**
+ * A large blob is flushed to disk as it is written (fdatasync in the background every this many bytes),
+ * so the fsync before the rename has little left to do instead of the whole file: the disk works while
+ * the bytes are still being hashed.
+ */
+const FLUSH_EVERY_BYTES = 64 << 20;
 
 export interface BlobInfo {
   /** `sha256:<hex>`. */
@@ -74,6 +80,9 @@ async function settleTemp(blobsDir: string, temp: string, digest: string, size: 
     }
   }
   await renameInto(temp, path);
+  // rename() does nothing when both names are links to one inode (two --link imports of the same
+  // file racing): the blob is in place, so the temp name only has to go.
+  await rm(temp, { force: true });
   await syncDir(blobsDir);
   return { digest, size, path, created: true };
 }
@@ -92,6 +101,11 @@ export class BlobWriter {
   #size = 0;
   #result: BlobInfo | undefined;
   #queue: Promise<void> = Promise.resolve();
+  #unflushed = 0;
+  /** The background flush (never rejects); after a failure no other starts and commit() throws the error. */
+  #flush: Promise<void> = Promise.resolve();
+  #flushBusy = false;
+  #flushError: unknown;
   #state: 'open' | 'closing' | 'closed' | 'aborted' = 'open';
 
   private constructor(blobsDir: string, temp: string, handle: FileHandle, onDigest: DigestHook | undefined) {
@@ -127,6 +141,18 @@ export class BlobWriter {
     const queued = this.#queue.then(() => writeFully(this.#handle, bytes));
     // A failed write fails this call and every later one; commit() reports it too.
     this.#queue = queued;
+    this.#unflushed += bytes.length;
+    if (this.#unflushed >= FLUSH_EVERY_BYTES && !this.#flushBusy) {
+      this.#unflushed = 0;
+      this.#flushBusy = true;
+      // Outside the write queue: later writes go on while this flush runs.
+      this.#flush = queued
+        .then(() => this.#handle.datasync())
+        .then(
+          () => void (this.#flushBusy = false),
+          (error: unknown) => void (this.#flushError ??= error),
+        );
+    }
     return queued;
   }
 
@@ -139,6 +165,8 @@ export class BlobWriter {
     this.#state = 'closing';
     try {
       await this.#queue;
+      await this.#flush;
+      if (this.#flushError !== undefined) throw this.#flushError;
       await this.#handle.chmod(0o644);
       await this.#handle.sync();
       await this.#handle.close();
@@ -158,39 +186,54 @@ export class BlobWriter {
     if (this.#state === 'closed' || this.#state === 'aborted') return;
     this.#state = 'aborted';
     await this.#queue.catch(() => undefined);
+    await this.#flush;
     await this.#handle.close().catch(() => undefined);
     await rm(this.#temp, { force: true });
   }
 }
 
-/** Reads `handle` from 0 to EOF in chunks, feeding each to `consume`; two buffers so a read overlaps the previous chunk's write. */
+/** Buffers in flight in pump(): one being read, one being hashed, the rest waiting on their writes. */
+const PUMP_BUFFERS = 4;
+
+/**
+ * Reads `handle` from 0 to EOF in chunks, feeding each to `consume` in order. The next read is issued
+ * before the current chunk is consumed, so the read (a thread-pool task) runs while this thread
+ * hashes, and writes queue behind; a buffer is reused only once its write has finished. Hashing on
+ * one thread is then the only serial step.
+ */
 async function pump(
   handle: FileHandle,
   total: number,
   consume: (chunk: Uint8Array) => Promise<void> | void,
   options: { signal?: AbortSignal; onProgress?: (p: BlobProgress) => void },
 ): Promise<number> {
-  const buffers = [Buffer.allocUnsafe(Math.min(CHUNK_BYTES, Math.max(total, 1))), Buffer.allocUnsafe(Math.min(CHUNK_BYTES, Math.max(total, 1)))];
+  const size = Math.min(CHUNK_BYTES, Math.max(total, 1));
+  const buffers = Array.from({ length: PUMP_BUFFERS }, () => Buffer.allocUnsafe(size));
+  const consumed: Array<Promise<void> | void> = new Array(PUMP_BUFFERS).fill(undefined);
+  const readInto = (which: number, position: number) => handle.read(buffers[which] as Buffer, 0, size, position);
   let position = 0;
   let which = 0;
-  let inFlight: Promise<void> | void = undefined;
+  let reading: Promise<{ bytesRead: number }> | undefined;
   try {
+    options.signal?.throwIfAborted();
+    reading = readInto(0, 0);
     for (;;) {
-      options.signal?.throwIfAborted();
-      const buffer = buffers[which] as Buffer;
-      const { bytesRead } = await handle.read(buffer, 0, buffer.length, position);
+      const { bytesRead } = await reading;
+      reading = undefined;
       if (bytesRead === 0) break;
-      const next = consume(buffer.subarray(0, bytesRead));
-      await inFlight; // frees the other buffer for the next read
-      inFlight = next;
+      const next = (which + 1) % PUMP_BUFFERS;
+      await consumed[next]; // that buffer's write is done: it may be read into
+      options.signal?.throwIfAborted();
+      reading = readInto(next, position + bytesRead);
+      consumed[which] = consume((buffers[which] as Buffer).subarray(0, bytesRead));
       position += bytesRead;
-      which ^= 1;
+      which = next;
       options.onProgress?.({ completed: position, total: Math.max(total, position) });
     }
-    await inFlight;
+    await Promise.all(consumed);
   } catch (error) {
-    // Never leave a write running (or its rejection unobserved) behind a failed read or an abort.
-    await Promise.resolve(inFlight).catch(() => undefined);
+    // Never leave a read or write running (or its rejection unobserved) behind a failure or an abort.
+    await Promise.allSettled([reading, ...consumed]);
     throw error;
   }
   return position;
@@ -208,8 +251,17 @@ export async function hashFile(path: string, options: { signal?: AbortSignal; on
   }
 }
 
-/** Copies a file into a blob, hashing while copying (one read of the source). */
+/**
+ * Copies a file into a blob, hashing while copying. On Linux the kernel copies (see kernelCopyToBlob);
+ * elsewhere the bytes pass through this process once, hashed on the way.
+ */
 export async function copyFileToBlob(blobsDir: string, source: string, options: BlobFileOptions, onDigest?: DigestHook): Promise<BlobInfo> {
+  if (process.platform === 'linux') return kernelCopyToBlob(blobsDir, source, options, onDigest);
+  return streamCopyToBlob(blobsDir, source, options, onDigest);
+}
+
+/** The portable copy: read, hash, write (exported for the tests of platforms that do not use it). */
+export async function streamCopyToBlob(blobsDir: string, source: string, options: BlobFileOptions, onDigest?: DigestHook): Promise<BlobInfo> {
   const input = await open(source, 'r');
   let writer: BlobWriter | undefined;
   try {
@@ -226,6 +278,146 @@ export async function copyFileToBlob(blobsDir: string, source: string, options: 
     throw error;
   } finally {
     await input.close();
+  }
+}
+
+/** How long the hashing reader waits when it has caught up with the kernel copy. */
+const CATCH_UP_WAIT_MS = 2;
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The kernel copies the file into a temp (fs.copyFile: copy_file_range, the bytes never enter this
+ * process, as `cp` does) while this thread hashes the temp as it grows, so copying and hashing overlap
+ * and the digest is of the bytes the blob holds: a source edited meanwhile cannot leave a blob that
+ * differs from its name. Linux only: there the copy appends in order and a read below the file's size
+ * sees copied bytes (a copier that sizes the file first, as Windows' CopyFile may, would not).
+ * The hashed part is flushed to disk in the background. The copy itself cannot be cancelled: on an
+ * abort or error the temp is unlinked at once and again once the copy has ended.
+ */
+async function kernelCopyToBlob(blobsDir: string, source: string, options: BlobFileOptions, onDigest?: DigestHook): Promise<BlobInfo> {
+  const total = (await stat(source)).size;
+  const temp = join(blobsDir, tempFileName(BLOB_TEMP_PREFIX));
+  const copy: { state: 'running' | 'done' | 'failed'; error?: unknown } = { state: 'running' };
+  const copying = copyFile(source, temp, constants.COPYFILE_EXCL).then(
+    () => void (copy.state = 'done'),
+    (error: unknown) => {
+      copy.state = 'failed';
+      copy.error = error;
+    },
+  );
+  let handle: FileHandle | undefined;
+  let flushing: Promise<void> = Promise.resolve();
+  let flushBusy = false;
+  let flushError: unknown;
+  let reading: Promise<{ bytesRead: number; length: number; buffer: Buffer }> | undefined;
+  try {
+    // The copy creates the temp first; wait for it, or for the copy to fail.
+    while (handle === undefined) {
+      options.signal?.throwIfAborted();
+      try {
+        handle = await open(temp, 'r');
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+        if (copy.state === 'failed') throw copy.error;
+        if (copy.state === 'done') throw error; // the temp was removed under us
+        await sleep(1);
+      }
+    }
+    const reader = handle;
+    const hash = createHash('sha256');
+    const buffers = [Buffer.allocUnsafe(CHUNK_BYTES), Buffer.allocUnsafe(CHUNK_BYTES)];
+    let which = 0;
+    let position = 0; // bytes hashed
+    let requested = 0; // bytes asked for (hashed + the read in flight)
+    let known = 0; // the temp's size when last looked at
+    let lastFlush = 0;
+    let reported = 0;
+    const startRead = () => {
+      const buffer = buffers[which] as Buffer;
+      which ^= 1;
+      // Reads end on 4 MiB boundaries (the copy may allow less), so progress comes once per 4 MiB.
+      const length = Math.min(CHUNK_BYTES - (requested % CHUNK_BYTES), known - requested);
+      const at = requested;
+      requested += length;
+      reading = reader.read(buffer, 0, length, at).then(({ bytesRead }) => ({ bytesRead, length, buffer }));
+    };
+    for (;;) {
+      options.signal?.throwIfAborted();
+      if (reading === undefined) {
+        if (requested >= known) {
+          // Whether the copy had ended is read before the size, so a size read after the end is final.
+          const ended = copy.state !== 'running';
+          if (copy.state === 'failed') throw copy.error;
+          known = (await reader.stat()).size;
+          if (requested >= known) {
+            if (ended) break;
+            await sleep(CATCH_UP_WAIT_MS);
+            continue;
+          }
+        }
+        startRead();
+      }
+      const { bytesRead, length, buffer } = await (reading as Promise<{ bytesRead: number; length: number; buffer: Buffer }>);
+      reading = undefined;
+      // A read below a regular file's size is never short; if it were, the bytes hashed would not be the blob's.
+      if (bytesRead !== length) throw new StoreError('ERR_STORE_BLOB_SIZE', `reading the copy of ${source} gave ${bytesRead} of ${length} bytes`, { path: temp });
+      if (requested < known) startRead(); // the next read runs while this chunk is hashed
+      hash.update(buffer.subarray(0, bytesRead));
+      position += bytesRead;
+      if (position % CHUNK_BYTES === 0) {
+        reported = position;
+        options.onProgress?.({ completed: position, total: Math.max(total, position) });
+      }
+      if (!flushBusy && position - lastFlush >= FLUSH_EVERY_BYTES) {
+        lastFlush = position;
+        flushBusy = true;
+        flushing = reader.datasync().then(
+          () => void (flushBusy = false),
+          (error: unknown) => void (flushError ??= error),
+        );
+      }
+    }
+    if (reported !== position) options.onProgress?.({ completed: position, total: Math.max(total, position) });
+    await flushing;
+    if (flushError !== undefined) throw flushError;
+    const digest = `sha256:${hash.digest('hex')}`;
+    checkExpected(options.expectedDigest, digest, source);
+    onDigest?.(digest);
+    await reader.chmod(0o644);
+    await reader.sync();
+    await reader.close();
+    handle = undefined;
+    return await settleTemp(blobsDir, temp, digest, position);
+  } catch (error) {
+    await flushing;
+    await reading?.catch(() => undefined);
+    await handle?.close().catch(() => undefined);
+    await rm(temp, { force: true });
+    void copying.then(() => rm(temp, { force: true }));
+    throw error;
+  }
+}
+
+/**
+ * Stores a complete file that already sits in blobs/ under a temp name (e.g. a quantizer's output)
+ * as a blob: hashed once, fsynced, renamed to its digest name (or dropped when that blob exists).
+ * The temp name is gone afterwards whether this succeeds or not.
+ */
+export async function adoptFileAsBlob(blobsDir: string, temp: string, options: { signal?: AbortSignal; onProgress?: (p: BlobProgress) => void }, onDigest?: DigestHook): Promise<BlobInfo> {
+  try {
+    const { digest, size } = await hashFile(temp, options);
+    onDigest?.(digest);
+    const handle = await open(temp, 'r');
+    try {
+      await handle.chmod(0o644);
+      await handle.sync(); // the bytes are durable before a digest name can point at them
+    } finally {
+      await handle.close();
+    }
+    return await settleTemp(blobsDir, temp, digest, size);
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw error;
   }
 }
 

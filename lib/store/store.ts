@@ -7,9 +7,9 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, readdir, rm, rmdir, stat, utimes } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { writeFileAtomic } from './atomicFile.js';
-import { BlobWriter, copyFileToBlob, linkFileToBlob, type BlobFileOptions, type BlobImportMethod, type BlobInfo } from './blobs.js';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { tempFileName, writeFileAtomic } from './atomicFile.js';
+import { adoptFileAsBlob, BlobWriter, BLOB_TEMP_PREFIX, copyFileToBlob, linkFileToBlob, type BlobFileOptions, type BlobImportMethod, type BlobInfo } from './blobs.js';
 import { StoreError } from './errors.js';
 import { blobFileName, digestHex, encodeManifest, manifestDigests, manifestSize, parseManifest, type Layer, type Manifest } from './manifest.js';
 import { collectReferences, listManifestFiles, MANIFEST_TEMP_PREFIX, normalizeDigest } from './manifestTree.js';
@@ -226,6 +226,25 @@ export class ModelStore {
     const hold = (digest: string) => this.#pins.hold(digest);
     if (options.link) return linkFileToBlob(this.blobsDir, path, options, hold);
     return { ...(await copyFileToBlob(this.blobsDir, path, options, hold)), method: 'copy' };
+  }
+
+  /**
+   * A path in blobs/ for a file that will become a blob (pass it to adoptBlobFile once complete). Its
+   * name is not a digest, so verify reports it as a temp and prune removes it if the writer dies.
+   */
+  async blobTempPath(label = ''): Promise<string> {
+    await this.#ensureDirs();
+    const tag = label.replace(/[^A-Za-z0-9_]/g, '');
+    return join(this.blobsDir, tempFileName(`${BLOB_TEMP_PREFIX}${tag}${tag ? '-' : ''}`));
+  }
+
+  /** Stores a complete file from blobTempPath() as a blob (hashed once, renamed, no copy); the temp is gone afterwards. */
+  async adoptBlobFile(path: string, options: { signal?: AbortSignal; onProgress?: (p: { completed: number; total: number }) => void } = {}): Promise<BlobInfo> {
+    const full = resolve(path);
+    if (dirname(full) !== this.blobsDir || !basename(full).startsWith(BLOB_TEMP_PREFIX)) {
+      throw new StoreError('ERR_STORE_PATH', `only a temp file made by blobTempPath() can be adopted as a blob`, { path: full });
+    }
+    return adoptFileAsBlob(this.blobsDir, full, options, (digest) => this.#pins.hold(digest));
   }
 
   /** Ollama's NewLayer: store content and describe it as a layer of `mediaType`. */
