@@ -28,3 +28,7 @@ export { writeSyntheticLlama, type SyntheticLlamaOptions } from './synthetic/lla
 export * from './modelfile/index.js';
 export * from './store/index.js';
 export * from './create/index.js';
+export * from './convert/index.js';
+export { SafetensorsCheckpoint, SafetensorsFile, SafetensorsError, parseSafetensorsHeader, writeSafetensors } from './safetensors/index.js';
+export { gemm, gemmSync } from './matmul/index.js';
+export type { GemmOptions, GemmSyncOptions } from './matmul/index.js';

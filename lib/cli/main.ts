@@ -1,6 +1,7 @@
 // Entry point of the `gguf-forge` bin: one module per command, exit 0 ok, 1 failure, 2 usage.
 import { packageVersion } from '../version.js';
 import { benchCommand } from './bench.js';
+import { convertCommand } from './convert.js';
 import { cpCommand } from './cp.js';
 import { createCommand } from './create.js';
 import { infoCommand } from './info.js';
@@ -17,6 +18,7 @@ const commands: Command[] = [
   inspectCommand,
   infoCommand,
   quantizeCommand,
+  convertCommand,
   createCommand,
   listCommand,
   showCommand,
@@ -28,14 +30,17 @@ const commands: Command[] = [
 ];
 
 function help(): string {
-  const width = Math.max(...commands.map((c) => c.usage.length));
+  // Names and summaries only: the usages are long; each command's --help prints its own.
+  const width = Math.max(...commands.map((c) => c.name.length));
   return [
     `gguf-forge ${packageVersion}: GGUF files, quantization and Ollama-compatible model stores`,
     '',
-    'Commands:',
-    ...commands.map((c) => `  ${c.usage.padEnd(width)}  ${c.summary}`),
+    'Usage: gguf-forge COMMAND [ARGS] [--json]',
     '',
-    'Run gguf-forge COMMAND --help for details.',
+    'Commands:',
+    ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    '',
+    'Run gguf-forge COMMAND --help for its arguments.',
     '',
   ].join('\n');
 }

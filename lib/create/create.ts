@@ -15,6 +15,7 @@ import { parameterKind, type ParameterValue } from '../modelfile/parameters.js';
 import type { Modelfile } from '../modelfile/types.js';
 import { resolveFileType, type FileTypeInfo } from '../quantize/fileTypes.js';
 import { quantizeModel } from '../quantize/quantizeModel.js';
+import { convertModel, planConversion } from '../convert/convertModel.js';
 import type { BlobImportMethod } from '../store/blobs.js';
 import { decodeConfigBlob, decodeParamsBlob, encodeConfigBlob, encodeMessagesBlob, encodeParamsBlob, type ModelConfig, type ParamValue } from '../store/configBlob.js';
 import { goFloat32 } from '../store/goJson.js';
@@ -70,8 +71,8 @@ export interface ImportedGguf {
   mediaType: string;
   digest: string;
   size: number;
-  /** How its bytes reached the store: copied, reflinked, hard-linked, quantized, or already there (FROM a model). */
-  method: BlobImportMethod | 'quantize' | 'existing';
+  /** How its bytes reached the store: copied, reflinked, hard-linked, quantized, converted from safetensors, or already there (FROM a model). */
+  method: BlobImportMethod | 'quantize' | 'convert' | 'existing';
 }
 
 export interface CreateResult {
@@ -207,17 +208,18 @@ async function createOnce(ctx: Context, name: ModelName, request: ModelfileReque
   } else {
     throw new CreateError('ERR_CREATE_NO_MODELFILE', "neither 'from' or 'files' was specified");
   }
-  const factsOf = (p: PendingLayer) => ('plan' in p ? p.plan.facts : p.staged.facts);
-  const mediaTypeOf = (p: PendingLayer) => ('plan' in p ? p.plan.mediaType : p.staged.layer.mediaType);
+  const factsOf = (p: PendingLayer) => ('plan' in p ? p.plan.facts : 'staged' in p ? p.staged.facts : undefined);
+  const mediaTypeOf = (p: PendingLayer) => ('plan' in p ? p.plan.mediaType : 'staged' in p ? p.staged.layer.mediaType : MEDIA_TYPES.model);
   const modelFacts = base.filter((p) => mediaTypeOf(p) === MEDIA_TYPES.model && factsOf(p) !== undefined).map((p) => factsOf(p) as GgufFacts);
-  if (modelFacts.length === 0 && request.from === undefined) {
+  const converting = base.flatMap((p) => ('convert' in p ? [p.convert] : []));
+  if (modelFacts.length === 0 && converting.length === 0 && request.from === undefined) {
     const kinds = base.map((p) => mediaTypeOf(p).replace('application/vnd.ollama.image.', '')).join(', ');
     throw new CreateError('ERR_CREATE_NO_MODEL', `expected FROM to give a model GGUF but found only: ${kinds} (use ADAPTER for a LoRA adapter)`);
   }
   const adapters: PendingLayer[] = [];
   if (request.adapter !== undefined) {
     const adapter = await inspectSource(ctx, request.adapter, 'ADAPTER');
-    const family = modelFacts[0]?.architecture;
+    const family = modelFacts[0]?.architecture ?? converting[0]?.architecture;
     if (family && adapter.plan.facts.architecture && adapter.plan.facts.architecture !== family) {
       throw new CreateError('ERR_CREATE_ADAPTER', `expected an adapter for ${family} models but ${request.adapter.written} is for ${adapter.plan.facts.architecture}`, { path: request.adapter.path });
     }
@@ -228,7 +230,9 @@ async function createOnce(ctx: Context, name: ModelName, request: ModelfileReque
 
   // Then the bytes: copied, linked or quantized into the store, in layer order.
   const staged: StagedLayer[] = [];
-  for (const pending of [...base, ...adapters, ...drafts]) staged.push('plan' in pending ? await importSource(ctx, pending.plan) : pending.staged);
+  for (const pending of [...base, ...adapters, ...drafts]) {
+    staged.push('plan' in pending ? await importSource(ctx, pending.plan) : 'convert' in pending ? await convertInto(ctx, pending.convert) : pending.staged);
+  }
 
   // createModel: base layers, then adapters, then drafts; then TEMPLATE, SYSTEM, LICENSE, params, messages.
   let layers: StagedLayer[] = staged;
@@ -375,8 +379,17 @@ interface SourcePlan {
   quantize: boolean;
 }
 
-/** A layer that is ready (inherited from a model) or a GGUF still to be brought in. */
-type PendingLayer = { staged: StagedLayer } | { plan: SourcePlan };
+/** A Hugging Face safetensors folder (FROM ./dir), checked and waiting to be converted into the store. */
+interface ConvertSource {
+  dir: string;
+  written: string;
+  /** convertModel's outType: the -q file type, else f16 (as Ollama converts). */
+  outType: string;
+  architecture: string;
+}
+
+/** A layer that is ready (inherited from a model), a GGUF still to be brought in, or a folder to convert. */
+type PendingLayer = { staged: StagedLayer } | { plan: SourcePlan } | { convert: ConvertSource };
 
 /**
  * createModel's quantize decision for a model layer: refused unless the model is F32/F16/BF16, skipped
@@ -393,10 +406,15 @@ function wantsQuantize(ctx: Context, path: string, header: GgufInfo, mediaType: 
 }
 
 /** Reads and checks a FROM/ADAPTER/DRAFT file: a single GGUF of the right kind. Nothing is stored yet. */
-async function inspectSource(ctx: Context, source: ModelfileSource, command: 'FROM' | 'ADAPTER' | 'DRAFT'): Promise<{ plan: SourcePlan }> {
+async function inspectSource(ctx: Context, source: ModelfileSource, command: 'FROM'): Promise<{ plan: SourcePlan } | { convert: ConvertSource }>;
+async function inspectSource(ctx: Context, source: ModelfileSource, command: 'ADAPTER' | 'DRAFT'): Promise<{ plan: SourcePlan }>;
+async function inspectSource(ctx: Context, source: ModelfileSource, command: 'FROM' | 'ADAPTER' | 'DRAFT'): Promise<{ plan: SourcePlan } | { convert: ConvertSource }> {
   ctx.signal?.throwIfAborted();
   if (source.kind === 'directory') {
-    throw new CreateError('ERR_CREATE_SOURCE', `expected ${command} ${source.written} to be a GGUF file but it is a folder (safetensors import is not supported yet)`, { path: source.path });
+    if (command !== 'FROM') {
+      throw new CreateError('ERR_CREATE_SOURCE', `expected ${command} ${source.written} to be a GGUF file but it is a folder (convert the adapter with gguf-forge convert first)`, { path: source.path });
+    }
+    return { convert: inspectCheckpoint(ctx, source) };
   }
   const header = await readSourceGguf(source.path, command, source.written, ctx.signal);
   const facts = ggufFacts(header);
@@ -433,6 +451,50 @@ async function importSource(ctx: Context, plan: SourcePlan): Promise<StagedLayer
   // Ollama ≤ v0.29 names the blob a GGUF layer was taken from (as-is) in `from`.
   const layer: Layer = { mediaType: plan.mediaType, digest: blob.digest, size: blob.size, from: blob.path };
   return { layer, status: `${blob.created ? 'creating new layer' : 'using existing layer'} ${blob.digest}`, facts: stored };
+}
+
+/**
+ * A safetensors folder for FROM: the whole conversion is planned (architecture, config, tokenizer,
+ * every tensor) before anything is written, so an unsupported model fails with nothing stored.
+ */
+function inspectCheckpoint(ctx: Context, source: ModelfileSource): ConvertSource {
+  const outType = ctx.quantType?.name ?? 'f16';
+  try {
+    const planned = planConversion(source.path, { outType });
+    planned.checkpoint.close();
+    return { dir: source.path, written: source.written, outType, architecture: planned.plan.arch };
+  } catch (error) {
+    throw new CreateError('ERR_CREATE_SOURCE', `FROM ${source.written}: ${(error as Error).message}`, { path: source.path, cause: error });
+  }
+}
+
+/**
+ * Ollama's convertFromSafetensors, in one pass: the folder is converted (and, with -q, quantized as
+ * the F16 conversion then llama-quantize would give) into a temp file in blobs/ that becomes the blob.
+ */
+async function convertInto(ctx: Context, source: ConvertSource): Promise<StagedLayer> {
+  const { store, signal } = ctx;
+  const temp = await store.blobTempPath('convert');
+  let adopted = false;
+  try {
+    const label = ctx.quantType ? `quantizing F16 model to ${(ctx.options.quantize as string).toUpperCase()}` : 'converting model';
+    ctx.emit({ status: 'converting model' });
+    await convertModel(source.dir, temp, {
+      outType: source.outType,
+      ...(ctx.options.threads === undefined ? {} : { threads: ctx.options.threads }),
+      ...(signal === undefined ? {} : { signal }),
+      onProgress: (p) => ctx.emit({ status: label, total: p.bytesTotal, completed: p.bytesWritten }),
+    });
+    if (ctx.quantType) ctx.emit({ status: label });
+    ctx.emit({ status: 'verifying conversion' });
+    const facts = ggufFacts(await readGguf(temp, signal === undefined ? {} : { signal }));
+    const blob = await store.adoptBlobFile(temp, signal === undefined ? {} : { signal });
+    adopted = true;
+    ctx.ggufs.push({ source: source.dir, mediaType: MEDIA_TYPES.model, digest: blob.digest, size: blob.size, method: 'convert' });
+    return { layer: { mediaType: MEDIA_TYPES.model, digest: blob.digest, size: blob.size }, status: `${blob.created ? 'creating new layer' : 'using existing layer'} ${blob.digest}`, facts };
+  } finally {
+    if (!adopted) await rm(temp, { force: true });
+  }
 }
 
 /**

@@ -163,7 +163,7 @@ describe.skipIf(!sharedDataAvailable)('create FROM a GGUF file', () => {
     const root = join(dir, 'models');
     writeFileSync(join(dir, 'notes.txt'), 'not a model');
     await expect(create('x', { from: join(dir, 'notes.txt'), models: root })).rejects.toMatchObject({ code: 'ERR_CREATE_SOURCE', message: expect.stringMatching(/not in GGUF format/) });
-    await expect(create('x', { from: dir, models: root })).rejects.toMatchObject({ code: 'ERR_CREATE_SOURCE', message: expect.stringMatching(/folder/) });
+    await expect(create('x', { from: dir, models: root })).rejects.toMatchObject({ code: 'ERR_CREATE_SOURCE', message: expect.stringMatching(/config\.json/) });
     await writeLoraAdapter(join(dir, 'lora.gguf'));
     await expect(create('x', { from: join(dir, 'lora.gguf'), models: root })).rejects.toMatchObject({ code: 'ERR_CREATE_NO_MODEL' });
     await writeLoraAdapter(join(dir, 'gemma-lora.gguf'), { architecture: 'gemma' });
