@@ -1,0 +1,450 @@
+// One blob from the registry into blobs/, resumable: ranged parts fetched in parallel into
+// `sha256-<hex>-partial` (pre-sized, written at offsets), each part's progress kept in
+// `sha256-<hex>-partial-<N>` as Ollama's server/download.go keeps it ({"N","Offset","Size","Completed"}),
+// so an interrupted pull (ours or Ollama's) continues where it stopped. The sha256 is computed while
+// the parts arrive, over the contiguous prefix written so far, and checked before the rename.
+import { createHash, type Hash } from 'node:crypto';
+import { open, readdir, readFile, rename, rm, statfs, writeFile, type FileHandle } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { syncDir } from '../store/atomicFile.js';
+import { blobUrl } from './endpoint.js';
+import { RegistryError, redactUrl } from './errors.js';
+import { gaveUp, type RegistryClient } from './client.js';
+import { header, isTransient, readBody, statusError } from './http.js';
+import type { TransferSlots } from './slots.js';
+
+/** Ollama's numDownloadParts / minDownloadPartSize / maxDownloadPartSize (decimal MB), shared with uploads. */
+export const OLLAMA_PART_PLAN = { parts: 16, minPartSize: 100_000_000, maxPartSize: 1_000_000_000 } as const;
+/** Bytes gathered from the socket before one positioned write. */
+const WRITE_BYTES = 1 << 20;
+/** Bytes read back per step when hashing data already on disk. */
+const HASH_READ_BYTES = 4 << 20;
+/** Largest part file read (Ollama's are ~70 bytes). */
+const MAX_PART_FILE_BYTES = 4096;
+
+export interface PartPlan {
+  /** A fixed part size in bytes (overrides the rule below). */
+  partSize?: number;
+  /** Ollama's rule: total / parts, clamped to [minPartSize, maxPartSize]. */
+  parts?: number;
+  minPartSize?: number;
+  maxPartSize?: number;
+}
+
+/** Ollama's part size for a blob of `total` bytes (Go integer division, then the clamp). */
+export function partSizeFor(total: number, plan: PartPlan = {}): number {
+  if (plan.partSize !== undefined) {
+    if (!Number.isSafeInteger(plan.partSize) || plan.partSize < 1) throw new RangeError(`Expected a positive integer for partSize but received ${String(plan.partSize)}`);
+    return plan.partSize;
+  }
+  const parts = plan.parts ?? OLLAMA_PART_PLAN.parts;
+  const min = plan.minPartSize ?? OLLAMA_PART_PLAN.minPartSize;
+  const max = plan.maxPartSize ?? OLLAMA_PART_PLAN.maxPartSize;
+  for (const [name, v] of [['parts', parts], ['minPartSize', min], ['maxPartSize', max]] as const) {
+    if (!Number.isSafeInteger(v) || v < 1) throw new RangeError(`Expected a positive integer for ${name} but received ${String(v)}`);
+  }
+  return Math.min(max, Math.max(min, Math.floor(total / parts)));
+}
+
+/** Ollama's part record (its JSON field names and order). */
+export interface DownloadPart {
+  N: number;
+  Offset: number;
+  Size: number;
+  Completed: number;
+}
+
+export function planParts(total: number, plan: PartPlan = {}): DownloadPart[] {
+  const size = partSizeFor(total, plan);
+  const parts: DownloadPart[] = [];
+  for (let offset = 0; offset < total; offset += size) parts.push({ N: parts.length, Offset: offset, Size: Math.min(size, total - offset), Completed: 0 });
+  return parts;
+}
+
+export interface BlobDownloadOptions {
+  readonly client: RegistryClient;
+  readonly digest: string;
+  readonly size: number;
+  /** blobs/sha256-<hex>. */
+  readonly blobPath: string;
+  readonly slots: TransferSlots;
+  readonly plan: PartPlan;
+  /** Aborts this blob (the pull's signal, or a sibling's failure). */
+  readonly signal: AbortSignal;
+  readonly onProgress: (completed: number) => void;
+  /** How often part files are rewritten while bytes arrive (default 1000 ms). */
+  readonly saveIntervalMs?: number;
+}
+
+export interface BlobDownloadResult {
+  /** Bytes received from the network by this call. */
+  readonly bytesTransferred: number;
+  /** Bytes a previous, interrupted pull had already stored. */
+  readonly resumedBytes: number;
+}
+
+const partFileName = (blobPath: string, n: number) => `${blobPath}-partial-${n}`;
+
+/** Everything a pull left for this blob: the data file and its part files. */
+async function leftovers(blobPath: string): Promise<{ data: string; partFiles: string[]; temps: string[] }> {
+  const dir = dirname(blobPath);
+  const prefix = `${basename(blobPath)}-partial-`;
+  let names: string[] = [];
+  try {
+    names = await readdir(dir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  const savingPrefix = `${basename(blobPath)}-partial.saving-`;
+  return {
+    data: `${blobPath}-partial`,
+    partFiles: names.filter((n) => n.startsWith(prefix) && /^\d+$/.test(n.slice(prefix.length))).map((n) => join(dir, n)),
+    temps: names.filter((n) => n.startsWith(savingPrefix)).map((n) => join(dir, n)),
+  };
+}
+
+/** Deletes a blob's partial data, part files and any part file caught mid-save. */
+export async function discardPartial(blobPath: string): Promise<void> {
+  const { data, partFiles, temps } = await leftovers(blobPath);
+  await Promise.all([data, ...partFiles, ...temps].map((p) => rm(p, { force: true })));
+}
+
+/** The saved parts, when they describe exactly this blob and its data file is there; else undefined. */
+async function loadParts(blobPath: string, size: number): Promise<DownloadPart[] | undefined> {
+  const { data, partFiles } = await leftovers(blobPath);
+  if (partFiles.length === 0) return undefined;
+  const dataSize = await open(data, 'r')
+    .then(async (h) => {
+      try {
+        return (await h.stat()).size;
+      } finally {
+        await h.close();
+      }
+    })
+    .catch(() => undefined);
+  if (dataSize !== size) return undefined;
+  const parts: DownloadPart[] = [];
+  for (const file of partFiles) {
+    let value: unknown;
+    try {
+      const text = await readFile(file);
+      if (text.length > MAX_PART_FILE_BYTES) return undefined;
+      value = JSON.parse(text.toString('utf8'));
+    } catch {
+      return undefined;
+    }
+    const p = value as Partial<DownloadPart> | null;
+    const ints = [p?.N, p?.Offset, p?.Size, p?.Completed];
+    if (p === null || typeof p !== 'object' || !ints.every((v) => Number.isSafeInteger(v) && (v as number) >= 0)) return undefined;
+    const part = p as DownloadPart;
+    if (part.Completed > part.Size || part.Size === 0) return undefined;
+    parts.push({ N: part.N, Offset: part.Offset, Size: part.Size, Completed: part.Completed });
+  }
+  // The parts must tile [0, size) exactly, with distinct numbers matching their file names.
+  parts.sort((a, b) => a.Offset - b.Offset);
+  let end = 0;
+  for (const part of parts) {
+    if (part.Offset !== end) return undefined;
+    end += part.Size;
+  }
+  if (end !== size || new Set(parts.map((p) => p.N)).size !== parts.length) return undefined;
+  const names = new Set(partFiles.map((f) => basename(f)));
+  if (!parts.every((p) => names.has(basename(partFileName(blobPath, p.N))))) return undefined;
+  return parts;
+}
+
+/** Ollama's part file bytes: json.NewEncoder output of jsonBlobDownloadPart. */
+function partJson(part: DownloadPart): string {
+  return `{"N":${part.N},"Offset":${part.Offset},"Size":${part.Size},"Completed":${part.Completed}}\n`;
+}
+
+/**
+ * sha256 of the blob, advanced over the longest prefix whose bytes are on disk: chunks written at
+ * the current end are hashed as they are written; data that parts ahead of it wrote earlier is read
+ * back when the prefix reaches it. So hashing overlaps the transfer instead of following it.
+ */
+class PrefixHasher {
+  readonly #hash: Hash = createHash('sha256');
+  readonly #handle: FileHandle;
+  readonly #parts: readonly DownloadPart[];
+  #hashed = 0;
+  #reading: Promise<void> | undefined;
+  #buffer: Buffer | undefined;
+  #error: unknown;
+
+  constructor(handle: FileHandle, parts: readonly DownloadPart[]) {
+    this.#handle = handle;
+    this.#parts = parts;
+  }
+
+  /** End of the contiguous written prefix. */
+  #frontier(): number {
+    let end = 0;
+    for (const part of this.#parts) {
+      if (part.Offset !== end) break;
+      end = part.Offset + part.Completed;
+      if (part.Completed < part.Size) break;
+    }
+    return end;
+  }
+
+  /** `chunks` were just written at `position`. */
+  written(position: number, chunks: readonly Buffer[], length: number): void {
+    if (this.#reading === undefined && position === this.#hashed) {
+      for (const chunk of chunks) this.#hash.update(chunk);
+      this.#hashed += length;
+    }
+    if (this.#reading === undefined && this.#hashed < this.#frontier()) this.#reading = this.#catchUp();
+  }
+
+  async #catchUp(): Promise<void> {
+    try {
+      this.#buffer ??= Buffer.allocUnsafe(HASH_READ_BYTES);
+      for (let frontier = this.#frontier(); this.#hashed < frontier; frontier = this.#frontier()) {
+        const want = Math.min(HASH_READ_BYTES, frontier - this.#hashed);
+        const { bytesRead } = await this.#handle.read(this.#buffer, 0, want, this.#hashed);
+        if (bytesRead <= 0) throw new RegistryError('ERR_REGISTRY_PROTOCOL', 'partial file shorter than its recorded progress');
+        this.#hash.update(this.#buffer.subarray(0, bytesRead));
+        this.#hashed += bytesRead;
+      }
+    } catch (error) {
+      this.#error ??= error;
+    } finally {
+      this.#reading = undefined;
+    }
+  }
+
+  /** Waits for any read-back in flight (before the handle closes). */
+  async settle(): Promise<void> {
+    while (this.#reading !== undefined) await this.#reading;
+  }
+
+  /** The digest once every byte is written. */
+  async digest(total: number): Promise<string> {
+    await this.settle();
+    if (this.#hashed < total) {
+      this.#reading = this.#catchUp();
+      await this.settle();
+    }
+    if (this.#error !== undefined) throw this.#error;
+    if (this.#hashed !== total) throw new RegistryError('ERR_REGISTRY_PROTOCOL', `hashed ${this.#hashed} of ${total} bytes`);
+    return `sha256:${this.#hash.digest('hex')}`;
+  }
+}
+
+/** Keeps part files current: at most one write at a time, at most every `intervalMs` while bytes arrive. */
+class PartSaver {
+  readonly #blobPath: string;
+  readonly #parts: readonly DownloadPart[];
+  readonly #saved = new Map<number, number>();
+  readonly #intervalMs: number;
+  #last = 0;
+  #chain: Promise<void> = Promise.resolve();
+
+  constructor(blobPath: string, parts: readonly DownloadPart[], intervalMs: number) {
+    this.#blobPath = blobPath;
+    this.#parts = parts;
+    this.#intervalMs = intervalMs;
+    for (const part of parts) this.#saved.set(part.N, -1);
+  }
+
+  maybeSave(): void {
+    if (Date.now() - this.#last < this.#intervalMs) return;
+    this.#last = Date.now();
+    void this.save().catch(() => undefined); // a failed periodic save only costs resume precision
+  }
+
+  /** Writes every part whose progress changed (temp + rename: never a torn record). */
+  save(): Promise<void> {
+    const run = this.#chain.then(async () => {
+      for (const part of this.#parts) {
+        if (this.#saved.get(part.N) === part.Completed) continue;
+        const completed = part.Completed;
+        const path = partFileName(this.#blobPath, part.N);
+        // Not "-partial-<N>.tmp": Ollama's glob "-partial-*" would read it as one more part.
+        const temp = `${this.#blobPath}-partial.saving-${part.N}`;
+        await writeFile(temp, partJson({ ...part, Completed: completed }), { mode: 0o644 });
+        await rename(temp, path);
+        this.#saved.set(part.N, completed);
+      }
+    });
+    this.#chain = run.catch(() => undefined);
+    return run;
+  }
+}
+
+function parseContentRange(value: string | undefined): { first: number; last: number; total: number | undefined } | undefined {
+  const match = value === undefined ? null : /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(value.trim());
+  if (match === null) return undefined;
+  const first = Number(match[1]);
+  const last = Number(match[2]);
+  const total = match[3] === '*' ? undefined : Number(match[3]);
+  if (!Number.isSafeInteger(first) || !Number.isSafeInteger(last) || last < first || (total !== undefined && !Number.isSafeInteger(total))) return undefined;
+  return { first, last, total };
+}
+
+/** Downloads (or resumes) one blob and renames it into place once its sha256 matches. */
+export async function downloadBlob(options: BlobDownloadOptions): Promise<BlobDownloadResult> {
+  const { client, digest, size, blobPath, signal } = options;
+  signal.throwIfAborted();
+  const dataPath = `${blobPath}-partial`;
+  let parts = await loadParts(blobPath, size);
+  if (parts === undefined) {
+    await discardPartial(blobPath);
+    parts = planParts(size, options.plan);
+  }
+  const resumedBytes = parts.reduce((sum, p) => sum + p.Completed, 0);
+  const remaining = size - resumedBytes;
+  const fs = await statfs(dirname(blobPath)).catch(() => undefined);
+  if (fs !== undefined && fs.bavail * fs.bsize < remaining) {
+    throw new RegistryError('ERR_REGISTRY_NO_SPACE', `blob ${digest} needs ${remaining} more bytes but ${dirname(blobPath)} has ${fs.bavail * fs.bsize} free`, { digest });
+  }
+
+  const handle = await open(dataPath, resumedBytes > 0 ? 'r+' : 'w+', 0o644);
+  const saver = new PartSaver(blobPath, parts, options.saveIntervalMs ?? 1000);
+  const hasher = new PrefixHasher(handle, parts);
+  let transferred = 0;
+  let closed = false;
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    await hasher.settle();
+    await handle.close();
+  };
+  const report = () => options.onProgress(parts.reduce((sum, p) => sum + p.Completed, 0));
+  try {
+    if (resumedBytes === 0) {
+      await handle.truncate(size); // sparse: every part writes at its own offset
+      await saver.save();
+    }
+    report();
+    const url = blobUrl(client.endpoint, digest);
+    // First failure stops the siblings, so their progress is saved and the error surfaces at once.
+    const stop = new AbortController();
+    const partSignal = AbortSignal.any([signal, stop.signal]);
+
+    const fetchOnce = async (part: DownloadPart): Promise<void> => {
+      const start = part.Offset + part.Completed;
+      const end = part.Offset + part.Size - 1;
+      const response = await client.exchange({ method: 'GET', url, headers: { range: `bytes=${start}-${end}` } }, { followRedirects: true });
+      let skip = 0;
+      if (response.status === 206) {
+        const range = parseContentRange(header(response.headers, 'content-range'));
+        if (range === undefined || range.first !== start || range.last > end || (range.total !== undefined && range.total !== size)) {
+          response.release();
+          throw new RegistryError('ERR_REGISTRY_PROTOCOL', `blob ${digest}: asked for bytes ${start}-${end} of ${size}, got Content-Range ${JSON.stringify(header(response.headers, 'content-range') ?? null)}`, { digest, url: redactUrl(response.url) });
+        }
+      } else if (response.status === 200) {
+        const length = Number(header(response.headers, 'content-length'));
+        if (Number.isFinite(length) && length !== size) {
+          response.release();
+          throw new RegistryError('ERR_REGISTRY_PROTOCOL', `blob ${digest}: the registry sent ${length} bytes for a ${size}-byte blob`, { digest, url: redactUrl(response.url) });
+        }
+        skip = start; // no range support: read past what we have
+      } else {
+        throw statusError(response, await readBody(response).catch(() => Buffer.alloc(0)), `blob ${digest}`);
+      }
+      const want = end - start + 1;
+      let got = 0;
+      let pending: Buffer[] = [];
+      let pendingBytes = 0;
+      const flush = async () => {
+        if (pendingBytes === 0) return;
+        const chunks = pending;
+        const length = pendingBytes;
+        const position = part.Offset + part.Completed;
+        pending = [];
+        pendingBytes = 0;
+        const { bytesWritten } = await handle.writev(chunks, position);
+        if (bytesWritten !== length) throw new RegistryError('ERR_REGISTRY_PROTOCOL', `short write to ${dataPath}`);
+        part.Completed += length;
+        hasher.written(position, chunks, length);
+        response.touch();
+        report();
+        saver.maybeSave();
+      };
+      try {
+        for await (const raw of response.body as AsyncIterable<Buffer>) {
+          response.touch();
+          let chunk = raw;
+          if (skip > 0) {
+            const dropped = Math.min(skip, chunk.length);
+            skip -= dropped;
+            chunk = chunk.subarray(dropped);
+          }
+          // More than asked for (a 200 without range support, or a server overrunning its range): stop there.
+          const overrun = chunk.length > want - got;
+          if (overrun) chunk = chunk.subarray(0, want - got);
+          if (chunk.length > 0) {
+            got += chunk.length;
+            transferred += chunk.length;
+            pending.push(chunk);
+            pendingBytes += chunk.length;
+            if (pendingBytes >= WRITE_BYTES) await flush();
+          }
+          if (overrun || (got >= want && response.status !== 206)) break;
+        }
+      } catch (error) {
+        // Bytes that arrived before the connection failed are good: keep them for the next attempt.
+        await flush();
+        throw error;
+      } finally {
+        response.release();
+      }
+      await flush();
+      if (got < want) {
+        throw new RegistryError('ERR_REGISTRY_NETWORK', `blob ${digest}: response ended after ${got} of ${want} bytes`, { digest, url: redactUrl(url) });
+      }
+    };
+
+    const runPart = async (part: DownloadPart): Promise<void> => {
+      for (let failures = 0; part.Completed < part.Size; ) {
+        partSignal.throwIfAborted();
+        const before = part.Completed;
+        try {
+          await options.slots.run(() => fetchOnce(part), partSignal);
+        } catch (error) {
+          if (partSignal.aborted) throw partSignal.reason;
+          if (!isTransient(error)) throw error;
+          // A step that moved bytes starts its retry budget afresh (a slow link is not a dead one).
+          if (part.Completed > before) failures = 0;
+          if (++failures > client.policy.retries) throw gaveUp(error, failures);
+          await saver.save().catch(() => undefined);
+          await client.backoff(failures, error);
+        }
+      }
+    };
+
+    const results = await Promise.allSettled(
+      parts.map((part) =>
+        runPart(part).catch((error: unknown) => {
+          stop.abort(error);
+          throw error;
+        }),
+      ),
+    );
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed !== undefined) {
+      await saver.save().catch(() => undefined);
+      // The first error is the cause; siblings only report having been stopped by it.
+      throw signal.aborted ? signal.reason : stop.signal.reason ?? failed.reason;
+    }
+    await saver.save();
+
+    const actual = await hasher.digest(size);
+    if (actual !== digest.toLowerCase().replace(/^sha256-/, 'sha256:')) {
+      await close();
+      await discardPartial(blobPath);
+      throw new RegistryError('ERR_REGISTRY_DIGEST_MISMATCH', `digest mismatch, file must be downloaded again: want ${digest}, got ${actual}`, { digest, expected: digest, actual });
+    }
+    await handle.sync();
+    await close();
+    await rename(dataPath, blobPath);
+    await syncDir(dirname(blobPath));
+    const { partFiles, temps } = await leftovers(blobPath);
+    await Promise.all([...partFiles, ...temps].map((p) => rm(p, { force: true })));
+    return { bytesTransferred: transferred, resumedBytes };
+  } finally {
+    await close().catch(() => undefined);
+  }
+}
