@@ -19,6 +19,8 @@ export const OLLAMA_PART_PLAN = { parts: 16, minPartSize: 100_000_000, maxPartSi
 const WRITE_BYTES = 1 << 20;
 /** Bytes read back per step when hashing data already on disk. */
 const HASH_READ_BYTES = 4 << 20;
+/** Progress after which part files are rewritten, whatever the interval. */
+const SAVE_BYTES = 4 << 20;
 /** Largest part file read (Ollama's are ~70 bytes). */
 const MAX_PART_FILE_BYTES = 4096;
 
@@ -72,7 +74,7 @@ export interface BlobDownloadOptions {
   /** Aborts this blob (the pull's signal, or a sibling's failure). */
   readonly signal: AbortSignal;
   readonly onProgress: (completed: number) => void;
-  /** How often part files are rewritten while bytes arrive (default 1000 ms). */
+  /** Longest time between two rewrites of the part files while bytes arrive (default 250 ms; also every 4 MiB). */
   readonly saveIntervalMs?: number;
 }
 
@@ -232,13 +234,17 @@ class PrefixHasher {
   }
 }
 
-/** Keeps part files current: at most one write at a time, at most every `intervalMs` while bytes arrive. */
+/**
+ * Keeps part files current while bytes arrive: after every SAVE_BYTES of progress or `intervalMs`,
+ * whichever comes first, one write at a time. A killed pull loses at most that much.
+ */
 class PartSaver {
   readonly #blobPath: string;
   readonly #parts: readonly DownloadPart[];
   readonly #saved = new Map<number, number>();
   readonly #intervalMs: number;
   #last = 0;
+  #lastTotal = 0;
   #chain: Promise<void> = Promise.resolve();
 
   constructor(blobPath: string, parts: readonly DownloadPart[], intervalMs: number) {
@@ -249,8 +255,10 @@ class PartSaver {
   }
 
   maybeSave(): void {
-    if (Date.now() - this.#last < this.#intervalMs) return;
+    const total = this.#parts.reduce((sum, p) => sum + p.Completed, 0);
+    if (Date.now() - this.#last < this.#intervalMs && total - this.#lastTotal < SAVE_BYTES) return;
     this.#last = Date.now();
+    this.#lastTotal = total;
     void this.save().catch(() => undefined); // a failed periodic save only costs resume precision
   }
 
@@ -301,7 +309,7 @@ export async function downloadBlob(options: BlobDownloadOptions): Promise<BlobDo
   }
 
   const handle = await open(dataPath, resumedBytes > 0 ? 'r+' : 'w+', 0o644);
-  const saver = new PartSaver(blobPath, parts, options.saveIntervalMs ?? 1000);
+  const saver = new PartSaver(blobPath, parts, options.saveIntervalMs ?? 250);
   const hasher = new PrefixHasher(handle, parts);
   let transferred = 0;
   let closed = false;
