@@ -21,6 +21,7 @@ export interface ProxyRequest {
   readonly path: string;
   /** 0-based count of requests the proxy has seen. */
   readonly index: number;
+  readonly headers: IncomingMessage['headers'];
 }
 
 export interface ProxyStats {
@@ -61,7 +62,7 @@ export async function startFaultProxy(target: string, options: FaultProxyOptions
   const server = http.createServer((req, res) => {
     if (options.localRoute?.(req, res, origin)) return;
     const index = stats.requests++;
-    const fault = plan({ method: req.method ?? 'GET', path: req.url ?? '/', index });
+    const fault = plan({ method: req.method ?? 'GET', path: req.url ?? '/', index, headers: req.headers });
     if (fault !== undefined) {
       stats.faults++;
       stats.log.push(`${index} ${req.method} ${(req.url ?? '').replace(/\?.*/, '')} ${JSON.stringify(fault)}`);
