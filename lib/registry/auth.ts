@@ -154,10 +154,14 @@ export class RegistryAuth {
   }
 
   /**
-   * Answers a 401: obtains a new Authorization from the response's challenge. Returns false when
-   * there is nothing we can answer it with (then the caller reports the 401).
+   * Answers a 401 to a request sent with `sent` (its Authorization, if any): obtains a new
+   * Authorization from the response's challenge. Returns false when there is nothing we can answer
+   * it with (then the caller reports the 401).
    */
-  async answer(response: HttpResponse, transport: TransportOptions): Promise<boolean> {
+  async answer(response: HttpResponse, transport: TransportOptions, sent: string | undefined): Promise<boolean> {
+    // Concurrent requests all meet the first challenge: if another one already obtained a newer
+    // header, try that before asking the token service again.
+    if (this.#authorization !== undefined && this.#authorization !== sent) return true;
     const challenges = parseChallenges(response.headers['www-authenticate']);
     const bearer = challenges.find((c) => c.scheme === 'bearer' && c.params.realm);
     if (bearer !== undefined) {
@@ -168,7 +172,7 @@ export class RegistryAuth {
     const credentials = this.#options.credentials;
     if (basic !== undefined && credentials !== undefined) {
       const value = `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`, 'utf8').toString('base64')}`;
-      if (value === this.#authorization) return false; // these credentials were just refused
+      if (value === sent) return false; // these credentials were just refused
       if (new URL(this.#origin).protocol !== 'https:' && !this.#options.insecure) return false;
       this.#authorization = value;
       return true;

@@ -146,7 +146,7 @@ export class RegistryClient {
 
   /**
    * One exchange: Authorization attached for the registry's own origin; a 401 answered from its
-   * challenge and the request sent again (twice at most); redirects followed when asked (GET/HEAD),
+   * challenge and the request sent again (three times at most); redirects followed when asked (GET/HEAD),
    * never carrying the registry's Authorization elsewhere. The body is the caller's to read.
    */
   async exchange(request: HttpRequest, options: { followRedirects?: boolean } = {}): Promise<HttpResponse> {
@@ -158,9 +158,9 @@ export class RegistryClient {
       const authorization = this.#auth.headerFor(url);
       if (authorization !== undefined) headers.authorization = authorization;
       const response = await send({ ...request, url, headers }, this.transport);
-      if (response.status === 401 && url.origin === this.#endpoint.origin && authAnswers < 2) {
+      if (response.status === 401 && url.origin === this.#endpoint.origin && authAnswers < 3) {
         response.release();
-        if (await this.#auth.answer(response, this.transport)) {
+        if (await this.#auth.answer(response, this.transport, authorization)) {
           authAnswers++;
           continue;
         }

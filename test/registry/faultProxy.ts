@@ -46,6 +46,8 @@ export interface FaultProxy {
 }
 
 export interface FaultProxyOptions {
+  /** Listen on this port (default: any free one). */
+  port?: number;
   /** Requests the proxy answers itself (a token service on the registry's own host); return true when handled. */
   localRoute?: (req: IncomingMessage, res: ServerResponse, origin: string) => boolean;
 }
@@ -166,7 +168,7 @@ export async function startFaultProxy(target: string, options: FaultProxyOptions
     });
   });
   server.keepAliveTimeout = 30_000;
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   origin = `http://127.0.0.1:${port}`;
   return {
