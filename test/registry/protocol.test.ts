@@ -1,0 +1,279 @@
+// Protocol details no real registry at hand exercises, against small servers written here: blob
+// storage behind a cross-origin redirect, servers without Range support, hostile Content-Range,
+// Ollama-written partial downloads, and the pure pieces (names, part plan, challenges, Ollama's key).
+import { createHash, generateKeyPairSync, verify } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  blobUrl,
+  manifestUrl,
+  mountSource,
+  ollamaSignedData,
+  ollamaTokenUrl,
+  parseChallenges,
+  parseOllamaKey,
+  partSizeFor,
+  planParts,
+  pull,
+  RegistryError,
+  resolveEndpoint,
+} from '../../lib/registry/index.js';
+import { encodeManifest, MEDIA_TYPES } from '../../lib/store/manifest.js';
+import { openStore } from '../../lib/store/store.js';
+import { patternBytes, removeTempDirs, sha256, tempDir } from './models.js';
+import { openSshEd25519Pem } from './tokenServer.js';
+
+afterAll(() => removeTempDirs());
+
+describe('names and endpoints', () => {
+  it('host/namespace/model:tag maps to https://host/v2/namespace/model, Ollama defaults filled in', () => {
+    const ollama = resolveEndpoint('llama3.2');
+    expect(manifestUrl(ollama).href).toBe('https://registry.ollama.ai/v2/library/llama3.2/manifests/latest');
+    const own = resolveEndpoint('registry.example.com:5000/team/model:q4');
+    expect(own.repository).toBe('team/model');
+    expect(blobUrl(own, `sha256:${'a'.repeat(64)}`).href).toBe(`https://registry.example.com:5000/v2/team/model/blobs/sha256:${'a'.repeat(64)}`);
+    expect(own.httpFallback).toBe(false);
+    expect(own.verifyTls).toBe(true);
+  });
+
+  it('http needs insecure; insecure without a scheme tries https first (Docker), with an explicit scheme uses it', () => {
+    expect(() => resolveEndpoint('http://localhost:5000/a/b')).toThrow(expect.objectContaining({ code: 'ERR_REGISTRY_INSECURE' }));
+    expect(resolveEndpoint('http://localhost:5000/a/b', { insecure: true }).origin).toBe('http://localhost:5000');
+    const fallback = resolveEndpoint('localhost:5000/a/b', { insecure: true });
+    expect(fallback.origin).toBe('https://localhost:5000');
+    expect(fallback.httpFallback).toBe(true);
+    expect(fallback.verifyTls).toBe(false);
+    expect(resolveEndpoint('https://localhost:5000/a/b', { insecure: true }).httpFallback).toBe(false);
+    expect(() => resolveEndpoint('../../etc/passwd')).toThrow(expect.objectContaining({ code: 'ERR_STORE_NAME' }));
+  });
+
+  it("a layer's `from` mounts from its namespace/model, never from a file path or the same repository", () => {
+    const endpoint = resolveEndpoint('localhost:5000/team/child');
+    expect(mountSource('llama3.2:latest', endpoint)).toBe('library/llama3.2');
+    expect(mountSource('localhost:5000/team/base:v1', endpoint)).toBe('team/base');
+    expect(mountSource('/root/.ollama/models/blobs/sha256-abc', endpoint)).toBeUndefined();
+    expect(mountSource('localhost:5000/team/child:other', endpoint)).toBeUndefined();
+    expect(mountSource(undefined, endpoint)).toBeUndefined();
+  });
+});
+
+describe("Ollama's part plan", () => {
+  it('total/16 clamped to [100 MB, 1000 MB] (decimal), Go integer division', () => {
+    expect(partSizeFor(1_000_000_000)).toBe(100_000_000);
+    expect(partSizeFor(4_920_734_016)).toBe(307_545_876);
+    expect(partSizeFor(40_000_000_000)).toBe(1_000_000_000);
+    expect(planParts(250_000_000).map((p) => [p.Offset, p.Size])).toEqual([
+      [0, 100_000_000],
+      [100_000_000, 100_000_000],
+      [200_000_000, 50_000_000],
+    ]);
+    expect(planParts(0)).toEqual([]);
+    expect(partSizeFor(10_000, { partSize: 4096 })).toBe(4096);
+    expect(partSizeFor(1 << 30, { parts: 4, minPartSize: 1, maxPartSize: 1 << 30 })).toBe(1 << 28);
+    expect(() => partSizeFor(10, { partSize: 0 })).toThrow(RangeError);
+  });
+});
+
+describe('WWW-Authenticate', () => {
+  it('parses Docker challenges with commas and spaces inside quoted values', () => {
+    expect(parseChallenges('Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:samalba/my-app:pull,push"')).toEqual([
+      { scheme: 'bearer', params: { realm: 'https://auth.docker.io/token', service: 'registry.docker.io', scope: 'repository:samalba/my-app:pull,push' } },
+    ]);
+    expect(parseChallenges(['Basic realm="x \\"quoted\\""', 'Bearer realm="r", error="insufficient_scope", scope="a:b:pull b:c:push"'])).toEqual([
+      { scheme: 'basic', params: { realm: 'x "quoted"' } },
+      { scheme: 'bearer', params: { realm: 'r', error: 'insufficient_scope', scope: 'a:b:pull b:c:push' } },
+    ]);
+    expect(parseChallenges('Basic realm=simple, Bearer realm="t"')).toEqual([
+      { scheme: 'basic', params: { realm: 'simple' } },
+      { scheme: 'bearer', params: { realm: 't' } },
+    ]);
+    expect(parseChallenges(undefined)).toEqual([]);
+  });
+});
+
+describe("Ollama's signed token request", () => {
+  const challenge = { scheme: 'bearer', params: { realm: 'https://ollama.com/api/auth/token?x=1', service: 'ollama.com', scope: 'repository:me/m:pull repository:me/m:push' } };
+
+  it('builds the URL Go would: realm query kept, keys sorted, values in order, QueryEscape', () => {
+    const url = ollamaTokenUrl(challenge, 1_700_000_000_123, 'AAAAAAAAAAAAAAAAAAAAAA');
+    expect(url.href).toBe('https://ollama.com/api/auth/token?nonce=AAAAAAAAAAAAAAAAAAAAAA&scope=repository%3Ame%2Fm%3Apull&scope=repository%3Ame%2Fm%3Apush&service=ollama.com&ts=1700000000&x=1');
+    expect(ollamaSignedData(url).toString()).toBe(`GET,${url.href},ZTNiMGM0NDI5OGZjMWMxNDlhZmJmNGM4OTk2ZmI5MjQyN2FlNDFlNDY0OWI5MzRjYTQ5NTk5MWI3ODUyYjg1NQ==`);
+  });
+
+  it('reads an OpenSSH ed25519 key and signs as auth.Sign does (<ssh public key>:<signature>)', () => {
+    const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+    const { pem, publicKeyBase64 } = openSshEd25519Pem(privateKey);
+    const key = parseOllamaKey(pem);
+    expect(key.publicKeyBase64).toBe(publicKeyBase64);
+    const data = Buffer.from('GET,https://ollama.com/token?x,abc');
+    const [pub, sig] = key.sign(data).split(':');
+    expect(pub).toBe(publicKeyBase64);
+    expect(verify(null, data, publicKey, Buffer.from(sig as string, 'base64'))).toBe(true);
+  });
+
+  it.skipIf(!existsSync('/usr/bin/ssh-keygen'))('reads the key ssh-keygen writes (what `ollama serve` generates), public line identical to the .pub file', () => {
+    const dir = tempDir('sshkey');
+    execFileSync('/usr/bin/ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'test', '-f', join(dir, 'id_ed25519')]);
+    const key = parseOllamaKey(readFileSync(join(dir, 'id_ed25519'), 'utf8'));
+    expect(`${key.publicKeyLine} test`).toBe(readFileSync(join(dir, 'id_ed25519.pub'), 'utf8').trim());
+  });
+
+  it('refuses encrypted, truncated and foreign keys with ERR_REGISTRY_KEY', () => {
+    const { privateKey } = generateKeyPairSync('ed25519');
+    const { pem } = openSshEd25519Pem(privateKey);
+    const body = Buffer.from(pem.split('\n').slice(1, -2).join(''), 'base64');
+    const reencode = (b: Buffer) => `-----BEGIN OPENSSH PRIVATE KEY-----\n${b.toString('base64')}\n-----END OPENSSH PRIVATE KEY-----\n`;
+    expect(() => parseOllamaKey(reencode(body.subarray(0, 60)))).toThrow(expect.objectContaining({ code: 'ERR_REGISTRY_KEY' }));
+    const encrypted = Buffer.from(body);
+    encrypted.write('aes2', 15 + 4, 'latin1'); // cipher name "none" -> "aes2"
+    expect(() => parseOllamaKey(reencode(encrypted))).toThrow(/encrypted/);
+    expect(() => parseOllamaKey('-----BEGIN RSA PRIVATE KEY-----\nAAAA\n-----END RSA PRIVATE KEY-----')).toThrow(expect.objectContaining({ code: 'ERR_REGISTRY_KEY' }));
+  });
+});
+
+/** A tiny registry: one manifest, blobs behind a redirect to a storage origin, bearer auth. */
+interface MiniRegistry {
+  origin: string;
+  host: string;
+  storageAuthHeaders: Array<string | undefined>;
+  blobRequests: number;
+  mode: 'redirect' | 'no-range' | 'bad-range' | 'direct';
+  close(): Promise<void>;
+}
+
+async function listen(server: http.Server): Promise<string> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+async function miniRegistry(blobs: Map<string, Buffer>, manifest: Buffer): Promise<MiniRegistry> {
+  const state: MiniRegistry = { origin: '', host: '', storageAuthHeaders: [], blobRequests: 0, mode: 'redirect', close: async () => undefined };
+  const serveRange = (req: http.IncomingMessage, res: http.ServerResponse, data: Buffer, honourRange: boolean) => {
+    const match = /^bytes=(\d+)-(\d+)$/.exec(req.headers.range ?? '');
+    if (!honourRange || match === null) {
+      res.writeHead(200, { 'content-length': data.length });
+      res.end(data);
+      return;
+    }
+    const first = Number(match[1]);
+    const last = Math.min(Number(match[2]), data.length - 1);
+    const shownFirst = state.mode === 'bad-range' ? first + 1 : first;
+    res.writeHead(206, { 'content-range': `bytes ${shownFirst}-${last}/${data.length}`, 'content-length': last - first + 1 });
+    res.end(data.subarray(first, last + 1));
+  };
+  const storage = http.createServer((req, res) => {
+    state.storageAuthHeaders.push(req.headers.authorization);
+    const data = blobs.get(decodeURIComponent((req.url ?? '').split('/').pop() ?? ''));
+    if (data === undefined) return void res.writeHead(404).end();
+    serveRange(req, res, data, true);
+  });
+  const storageOrigin = await listen(storage);
+  const registry = http.createServer((req, res) => {
+    const url = req.url ?? '';
+    if (url.startsWith('/token')) return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"token":"t0k"}');
+    if (req.headers.authorization !== 'Bearer t0k') {
+      return void res.writeHead(401, { 'www-authenticate': `Bearer realm="${state.origin}/token",service="mini",scope="repository:ns/m:pull"` }).end();
+    }
+    if (url === '/v2/ns/m/manifests/t') {
+      return void res.writeHead(200, { 'content-type': MEDIA_TYPES.manifest, 'docker-content-digest': sha256(manifest) }).end(manifest);
+    }
+    const digest = /\/v2\/ns\/m\/blobs\/(sha256:[0-9a-f]{64})$/.exec(url)?.[1];
+    const data = digest === undefined ? undefined : blobs.get(digest);
+    if (data === undefined) return void res.writeHead(404).end();
+    state.blobRequests++;
+    if (state.mode === 'redirect') return void res.writeHead(307, { location: `${storageOrigin}/store/${encodeURIComponent(digest as string)}` }).end();
+    serveRange(req, res, data, state.mode !== 'no-range');
+  });
+  state.origin = await listen(registry);
+  state.host = state.origin.slice('http://'.length);
+  state.close = async () => {
+    registry.closeAllConnections();
+    storage.closeAllConnections();
+    await Promise.all([new Promise((r) => registry.close(r)), new Promise((r) => storage.close(r))]);
+  };
+  return state;
+}
+
+describe('pull against a minimal registry', () => {
+  const model = patternBytes(3_000_000, 9);
+  const config = Buffer.from('{"model_format":"gguf"}\n');
+  const modelDigest = sha256(model);
+  const manifest = encodeManifest({ mediaType: MEDIA_TYPES.config, digest: sha256(config), size: config.length }, [{ mediaType: MEDIA_TYPES.model, digest: modelDigest, size: model.length }]);
+  const blobs = new Map([
+    [modelDigest, model],
+    [sha256(config), config],
+  ]);
+  let mini: MiniRegistry;
+  const options = { insecure: true, retries: 1, retryDelayMs: 1, partSize: 700_000, ollamaKey: false } as const;
+  beforeAll(async () => {
+    mini = await miniRegistry(blobs, manifest);
+  });
+  afterAll(async () => mini?.close());
+
+  it('follows the redirect to blob storage and never sends the registry token there', async () => {
+    mini.mode = 'redirect';
+    mini.storageAuthHeaders.length = 0;
+    const store = await openStore(tempDir('redirect'));
+    await pull(`http://${mini.host}/ns/m:t`, { ...options, store });
+    expect((await store.verify()).ok).toBe(true);
+    expect(mini.storageAuthHeaders.length).toBeGreaterThanOrEqual(5); // 5 parts of the model + the config
+    expect(mini.storageAuthHeaders.every((h) => h === undefined)).toBe(true);
+  });
+
+  it('a server that ignores Range still yields the right blob', async () => {
+    mini.mode = 'no-range';
+    const store = await openStore(tempDir('norange'));
+    await pull(`http://${mini.host}/ns/m:t`, { ...options, store });
+    expect(readFileSync(store.blobPath(modelDigest)).equals(model)).toBe(true);
+  });
+
+  it('a Content-Range other than the one asked for is a protocol error, not data', async () => {
+    mini.mode = 'bad-range';
+    const store = await openStore(tempDir('badrange'));
+    const error = (await pull(`http://${mini.host}/ns/m:t`, { ...options, store }).catch((e: unknown) => e)) as RegistryError;
+    expect(error.code).toBe('ERR_REGISTRY_PROTOCOL');
+    const match = /asked for bytes (\d+)-\d+ of \d+, got Content-Range "bytes (\d+)-/.exec(error.message);
+    expect(Number(match?.[2])).toBe(Number(match?.[1]) + 1);
+    expect(await store.list()).toEqual([]);
+  });
+
+  it("resumes a partial download Ollama left (its -partial and -partial-N files), fetching only what is missing", async () => {
+    mini.mode = 'direct';
+    const store = await openStore(tempDir('ollama-partial'));
+    mkdirSync(store.blobsDir, { recursive: true });
+    const blobPath = store.blobPath(modelDigest);
+    // What Ollama's downloader leaves after an interruption: a pre-sized sparse file, parts with progress.
+    const partial = Buffer.alloc(model.length);
+    const parts = [
+      { N: 0, Offset: 0, Size: 1_500_000, Completed: 1_500_000 },
+      { N: 1, Offset: 1_500_000, Size: 1_500_000, Completed: 600_000 },
+    ];
+    for (const p of parts) model.copy(partial, p.Offset, p.Offset, p.Offset + p.Completed);
+    writeFileSync(`${blobPath}-partial`, partial);
+    for (const p of parts) writeFileSync(`${blobPath}-partial-${p.N}`, `${JSON.stringify(p)}\n`);
+    const result = await pull(`http://${mini.host}/ns/m:t`, { ...options, store });
+    const blob = result.blobs.find((b) => b.digest === modelDigest);
+    expect(blob?.resumedBytes).toBe(2_100_000);
+    expect(blob?.bytesTransferred).toBe(900_000);
+    const report = await store.verify();
+    expect(report.problems).toEqual([]);
+    expect(readdirSync(store.blobsDir).filter((n) => n.includes('partial'))).toEqual([]);
+  });
+
+  it('part records that do not describe the blob are discarded and the download starts over', async () => {
+    mini.mode = 'direct';
+    const store = await openStore(tempDir('bad-parts'));
+    mkdirSync(store.blobsDir, { recursive: true });
+    const blobPath = store.blobPath(modelDigest);
+    writeFileSync(`${blobPath}-partial`, Buffer.alloc(model.length, 0xee));
+    writeFileSync(`${blobPath}-partial-0`, '{"N":0,"Offset":0,"Size":1000,"Completed":1000}\n'); // leaves a gap
+    const result = await pull(`http://${mini.host}/ns/m:t`, { ...options, store });
+    expect(result.blobs.find((b) => b.digest === modelDigest)?.bytesTransferred).toBe(model.length);
+    expect((await store.verify()).ok).toBe(true);
+    expect(createHash('sha256').update(readFileSync(blobPath)).digest('hex')).toBe(modelDigest.slice(7));
+  });
+});
