@@ -30,20 +30,38 @@ export interface TransferProgress {
 
 export type ProgressListener = (progress: TransferProgress) => void;
 
-/** Calls `listener` for a blob at most every `intervalMs`, always for the first and the final event. */
+/**
+ * Calls `listener` for a blob at most every `intervalMs`, always for the first and the final event;
+ * an update held back is delivered when the interval ends, so a transfer that pauses still shows
+ * where it paused.
+ */
 export function throttledBlobProgress(listener: ProgressListener | undefined, status: string, digest: string, total: number, intervalMs: number) {
   let last = -Infinity;
-  let lastCompleted = -1;
+  let sent = -1;
+  let latest = -1;
+  let timer: NodeJS.Timeout | undefined;
+  const emit = () => {
+    timer = undefined;
+    if (listener === undefined || latest === sent) return;
+    last = Date.now();
+    sent = latest;
+    listener({ status, digest, total, completed: latest });
+  };
   return {
     update(completed: number): void {
-      if (listener === undefined || completed === lastCompleted) return;
-      const now = Date.now();
-      if (now - last < intervalMs && completed < total) return;
-      last = now;
-      lastCompleted = completed;
-      listener({ status, digest, total, completed });
+      if (listener === undefined) return;
+      latest = completed;
+      if (Date.now() - last >= intervalMs || completed >= total) {
+        if (timer !== undefined) clearTimeout(timer);
+        emit();
+      } else if (timer === undefined) {
+        timer = setTimeout(emit, Math.max(0, last + intervalMs - Date.now()));
+        timer.unref();
+      }
     },
     done(outcome: BlobOutcome): void {
+      if (timer !== undefined) clearTimeout(timer);
+      timer = undefined;
       listener?.({ status, digest, total, completed: total, outcome });
     },
   };
