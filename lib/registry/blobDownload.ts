@@ -3,7 +3,6 @@
 // `sha256-<hex>-partial-<N>` as Ollama's server/download.go keeps it ({"N","Offset","Size","Completed"}),
 // so an interrupted pull (ours or Ollama's) continues where it stopped. The sha256 is computed while
 // the parts arrive, over the contiguous prefix written so far, and checked before the rename.
-import { createHash, type Hash } from 'node:crypto';
 import { open, readdir, readFile, rename, rm, statfs, writeFile, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { syncDir } from '../store/atomicFile.js';
@@ -11,14 +10,13 @@ import { blobUrl } from './endpoint.js';
 import { RegistryError, redactUrl } from './errors.js';
 import { gaveUp, type RegistryClient } from './client.js';
 import { header, isTransient, readBody, statusError } from './http.js';
+import { createPrefixHasher } from './prefixHasher.js';
 import type { TransferSlots } from './slots.js';
 
 /** Ollama's numDownloadParts / minDownloadPartSize / maxDownloadPartSize (decimal MB), shared with uploads. */
 export const OLLAMA_PART_PLAN = { parts: 16, minPartSize: 100_000_000, maxPartSize: 1_000_000_000 } as const;
 /** Bytes gathered from the socket before one positioned write. */
 const WRITE_BYTES = 1 << 20;
-/** Bytes read back per step when hashing data already on disk. */
-const HASH_READ_BYTES = 4 << 20;
 /** Progress after which part files are rewritten, whatever the interval. */
 const SAVE_BYTES = 4 << 20;
 /** Largest part file read (Ollama's are ~70 bytes). */
@@ -161,80 +159,6 @@ function partJson(part: DownloadPart): string {
 }
 
 /**
- * sha256 of the blob, advanced over the longest prefix whose bytes are on disk: chunks written at
- * the current end are hashed as they are written; data that parts ahead of it wrote earlier is read
- * back when the prefix reaches it. So hashing overlaps the transfer instead of following it.
- */
-class PrefixHasher {
-  readonly #hash: Hash = createHash('sha256');
-  readonly #handle: FileHandle;
-  readonly #parts: readonly DownloadPart[];
-  #hashed = 0;
-  #reading: Promise<void> | undefined;
-  #buffer: Buffer | undefined;
-  #error: unknown;
-
-  constructor(handle: FileHandle, parts: readonly DownloadPart[]) {
-    this.#handle = handle;
-    this.#parts = parts;
-  }
-
-  /** End of the contiguous written prefix. */
-  #frontier(): number {
-    let end = 0;
-    for (const part of this.#parts) {
-      if (part.Offset !== end) break;
-      end = part.Offset + part.Completed;
-      if (part.Completed < part.Size) break;
-    }
-    return end;
-  }
-
-  /** `chunks` were just written at `position`. */
-  written(position: number, chunks: readonly Buffer[], length: number): void {
-    if (this.#reading === undefined && position === this.#hashed) {
-      for (const chunk of chunks) this.#hash.update(chunk);
-      this.#hashed += length;
-    }
-    if (this.#reading === undefined && this.#hashed < this.#frontier()) this.#reading = this.#catchUp();
-  }
-
-  async #catchUp(): Promise<void> {
-    try {
-      this.#buffer ??= Buffer.allocUnsafe(HASH_READ_BYTES);
-      for (let frontier = this.#frontier(); this.#hashed < frontier; frontier = this.#frontier()) {
-        const want = Math.min(HASH_READ_BYTES, frontier - this.#hashed);
-        const { bytesRead } = await this.#handle.read(this.#buffer, 0, want, this.#hashed);
-        if (bytesRead <= 0) throw new RegistryError('ERR_REGISTRY_PROTOCOL', 'partial file shorter than its recorded progress');
-        this.#hash.update(this.#buffer.subarray(0, bytesRead));
-        this.#hashed += bytesRead;
-      }
-    } catch (error) {
-      this.#error ??= error;
-    } finally {
-      this.#reading = undefined;
-    }
-  }
-
-  /** Waits for any read-back in flight (before the handle closes). */
-  async settle(): Promise<void> {
-    while (this.#reading !== undefined) await this.#reading;
-  }
-
-  /** The digest once every byte is written. */
-  async digest(total: number): Promise<string> {
-    await this.settle();
-    if (this.#hashed < total) {
-      this.#reading = this.#catchUp();
-      await this.settle();
-    }
-    if (this.#error !== undefined) throw this.#error;
-    if (this.#hashed !== total) throw new RegistryError('ERR_REGISTRY_PROTOCOL', `hashed ${this.#hashed} of ${total} bytes`);
-    return `sha256:${this.#hash.digest('hex')}`;
-  }
-}
-
-/**
  * Keeps part files current while bytes arrive: after every SAVE_BYTES of progress or `intervalMs`,
  * whichever comes first, one write at a time. A killed pull loses at most that much.
  */
@@ -310,13 +234,13 @@ export async function downloadBlob(options: BlobDownloadOptions): Promise<BlobDo
 
   const handle = await open(dataPath, resumedBytes > 0 ? 'r+' : 'w+', 0o644);
   const saver = new PartSaver(blobPath, parts, options.saveIntervalMs ?? 250);
-  const hasher = new PrefixHasher(handle, parts);
+  const hasher = createPrefixHasher(handle, dataPath, parts, size);
   let transferred = 0;
   let closed = false;
   const close = async () => {
     if (closed) return;
     closed = true;
-    await hasher.settle();
+    await hasher.close();
     await handle.close();
   };
   const report = () => options.onProgress(parts.reduce((sum, p) => sum + p.Completed, 0));
