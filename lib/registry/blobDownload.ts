@@ -4,6 +4,7 @@
 // so an interrupted pull (ours or Ollama's) continues where it stopped. The sha256 is computed while
 // the parts arrive, over the contiguous prefix written so far, and checked before the rename.
 import { open, readdir, readFile, rename, rm, statfs, writeFile, type FileHandle } from 'node:fs/promises';
+import { setMaxListeners } from 'node:events';
 import { basename, dirname, join } from 'node:path';
 import { syncDir } from '../store/atomicFile.js';
 import { blobUrl } from './endpoint.js';
@@ -17,8 +18,10 @@ import type { TransferSlots } from './slots.js';
 export const OLLAMA_PART_PLAN = { parts: 16, minPartSize: 100_000_000, maxPartSize: 1_000_000_000 } as const;
 /** Bytes gathered from the socket before one positioned write. */
 const WRITE_BYTES = 1 << 20;
+/** Writes of one part queued at once (memory held: this many times WRITE_BYTES). */
+const MAX_WRITES_IN_FLIGHT = 4;
 /** Progress after which part files are rewritten, whatever the interval. */
-const SAVE_BYTES = 4 << 20;
+const SAVE_BYTES = 2 << 20;
 /** Largest part file read (Ollama's are ~70 bytes). */
 const MAX_PART_FILE_BYTES = 4096;
 
@@ -72,7 +75,7 @@ export interface BlobDownloadOptions {
   /** Aborts this blob (the pull's signal, or a sibling's failure). */
   readonly signal: AbortSignal;
   readonly onProgress: (completed: number) => void;
-  /** Longest time between two rewrites of the part files while bytes arrive (default 250 ms; also every 4 MiB). */
+  /** Longest time between two rewrites of the part files while bytes arrive (default 250 ms; also every 2 MiB of progress). */
   readonly saveIntervalMs?: number;
 }
 
@@ -254,11 +257,12 @@ export async function downloadBlob(options: BlobDownloadOptions): Promise<BlobDo
     // First failure stops the siblings, so their progress is saved and the error surfaces at once.
     const stop = new AbortController();
     const partSignal = AbortSignal.any([signal, stop.signal]);
+    setMaxListeners(0, partSignal); // one listener per request in flight
 
     const fetchOnce = async (part: DownloadPart): Promise<void> => {
       const start = part.Offset + part.Completed;
       const end = part.Offset + part.Size - 1;
-      const response = await client.exchange({ method: 'GET', url, headers: { range: `bytes=${start}-${end}` } }, { followRedirects: true });
+      const response = await client.exchange({ method: 'GET', url, headers: { range: `bytes=${start}-${end}` } }, { followRedirects: true, signal: partSignal });
       let skip = 0;
       if (response.status === 206) {
         const range = parseContentRange(header(response.headers, 'content-range'));
@@ -280,20 +284,39 @@ export async function downloadBlob(options: BlobDownloadOptions): Promise<BlobDo
       let got = 0;
       let pending: Buffer[] = [];
       let pendingBytes = 0;
-      const flush = async () => {
+      // Writes go out without waiting for the previous one (their positions are explicit), so the
+      // socket keeps being read while the disk works; Completed advances in order as they finish.
+      const writes: Array<Promise<void>> = [];
+      let writeAt = start;
+      const issue = () => {
         if (pendingBytes === 0) return;
         const chunks = pending;
         const length = pendingBytes;
-        const position = part.Offset + part.Completed;
+        const position = writeAt;
         pending = [];
         pendingBytes = 0;
-        const { bytesWritten } = await handle.writev(chunks, position);
-        if (bytesWritten !== length) throw new RegistryError('ERR_REGISTRY_PROTOCOL', `short write to ${dataPath}`);
-        part.Completed += length;
-        hasher.written(position, chunks, length);
-        response.touch();
-        report();
-        saver.maybeSave();
+        writeAt += length;
+        const previous = writes.at(-1);
+        const written = handle.writev(chunks, position).then(({ bytesWritten }) => {
+          if (bytesWritten !== length) throw new RegistryError('ERR_REGISTRY_PROTOCOL', `short write to ${dataPath}`);
+        });
+        const done = Promise.all([previous, written]).then(() => {
+          part.Completed += length;
+          hasher.written(position, chunks, length);
+          response.touch();
+          report();
+          saver.maybeSave();
+        });
+        done.catch(() => undefined); // observed when awaited below
+        writes.push(done);
+      };
+      /** Waits for every write; a failed write (ENOSPC…) wins over `cause`. */
+      const settleWrites = async (cause?: unknown) => {
+        issue();
+        const results = await Promise.allSettled(writes.splice(0));
+        const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+        if (failed !== undefined) throw failed.reason;
+        if (cause !== undefined) throw cause;
       };
       try {
         for await (const raw of response.body as AsyncIterable<Buffer>) {
@@ -312,18 +335,20 @@ export async function downloadBlob(options: BlobDownloadOptions): Promise<BlobDo
             transferred += chunk.length;
             pending.push(chunk);
             pendingBytes += chunk.length;
-            if (pendingBytes >= WRITE_BYTES) await flush();
+            if (pendingBytes >= WRITE_BYTES) {
+              issue();
+              if (writes.length > MAX_WRITES_IN_FLIGHT) await writes.shift();
+            }
           }
           if (overrun || (got >= want && response.status !== 206)) break;
         }
       } catch (error) {
         // Bytes that arrived before the connection failed are good: keep them for the next attempt.
-        await flush();
-        throw error;
+        await settleWrites(error);
       } finally {
         response.release();
       }
-      await flush();
+      await settleWrites();
       if (got < want) {
         throw new RegistryError('ERR_REGISTRY_NETWORK', `blob ${digest}: response ended after ${got} of ${want} bytes`, { digest, url: redactUrl(url) });
       }
@@ -342,7 +367,7 @@ export async function downloadBlob(options: BlobDownloadOptions): Promise<BlobDo
           if (part.Completed > before) failures = 0;
           if (++failures > client.policy.retries) throw gaveUp(error, failures);
           await saver.save().catch(() => undefined);
-          await client.backoff(failures, error);
+          await client.backoff(failures, error, partSignal);
         }
       }
     };
@@ -363,13 +388,13 @@ export async function downloadBlob(options: BlobDownloadOptions): Promise<BlobDo
     }
     await saver.save();
 
-    const actual = await hasher.digest(size);
+    // The flush to disk runs while the hash finishes (a mismatch deletes the file anyway).
+    const [actual] = await Promise.all([hasher.digest(size), handle.sync()]);
     if (actual !== digest.toLowerCase().replace(/^sha256-/, 'sha256:')) {
       await close();
       await discardPartial(blobPath);
       throw new RegistryError('ERR_REGISTRY_DIGEST_MISMATCH', `digest mismatch, file must be downloaded again: want ${digest}, got ${actual}`, { digest, expected: digest, actual });
     }
-    await handle.sync();
     await close();
     await rename(dataPath, blobPath);
     await syncDir(dirname(blobPath));

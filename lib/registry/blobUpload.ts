@@ -79,7 +79,7 @@ export async function uploadBlob(options: BlobUploadOptions): Promise<BlobUpload
   const { client, layer, blobPath, signal } = options;
   const { digest, size } = layer;
   const what = `blob ${digest}`;
-  const head = await client.call({ method: 'HEAD', url: blobUrl(client.endpoint, digest) }, { ok: [200, 404], what, followRedirects: true });
+  const head = await client.call({ method: 'HEAD', url: blobUrl(client.endpoint, digest) }, { ok: [200, 404], what, followRedirects: true, signal });
   if (head.response.status === 200) {
     options.onProgress(size);
     return { outcome: 'skipped', bytesSent: 0, sessions: 0, resumes: 0 };
@@ -106,7 +106,7 @@ export async function uploadBlob(options: BlobUploadOptions): Promise<BlobUpload
     sessions++;
     storageMd5s = new Map();
     const url = uploadsUrl(client.endpoint, mountFrom === undefined ? undefined : { digest, from: mountFrom });
-    const { response } = await client.call({ method: 'POST', url, body: Buffer.alloc(0) }, { ok: [201, 202], what });
+    const { response } = await client.call({ method: 'POST', url, body: Buffer.alloc(0) }, { ok: [201, 202], what, signal });
     if (response.status === 201) {
       const claimed = header(response.headers, 'docker-content-digest');
       if (claimed === undefined || claimed === digest) return true;
@@ -137,7 +137,7 @@ export async function uploadBlob(options: BlobUploadOptions): Promise<BlobUpload
           headers: { 'content-type': 'application/octet-stream' },
           body: body(start, end, md5),
           onBodyChunk: (n) => void (bytesSent += n),
-        });
+        }, { signal });
         const text = await readBody(response);
         if (response.status >= 200 && response.status < 300) {
           storageMd5s.set(Math.floor(start / partSize), md5.digest());
@@ -149,7 +149,7 @@ export async function uploadBlob(options: BlobUploadOptions): Promise<BlobUpload
       }
       signal.throwIfAborted();
       if (!isTransient(error) || ++failures > client.policy.retries) throw gaveUp(error, failures);
-      await client.backoff(failures, error);
+      await client.backoff(failures, error, signal);
     }
   };
 
@@ -167,7 +167,7 @@ export async function uploadBlob(options: BlobUploadOptions): Promise<BlobUpload
         sentThisTime += n;
         options.onProgress(Math.min(size, start + sentThisTime));
       },
-    });
+    }, { signal });
     if (response.status === 307) {
       // Ollama's registry: the part goes to pre-signed storage; the next PATCH URL is Docker-Upload-Location.
       const storage = locationOf(response, false);
@@ -189,7 +189,7 @@ export async function uploadBlob(options: BlobUploadOptions): Promise<BlobUpload
   /** Where the session stands: its offset, or 'dead'. */
   const queryStatus = async (): Promise<number | 'dead'> => {
     try {
-      const { response } = await client.call({ method: 'GET', url: location as URL }, { ok: [200, 204], what: `${what} upload status`, retries: 0 });
+      const { response } = await client.call({ method: 'GET', url: location as URL }, { ok: [200, 204], what: `${what} upload status`, retries: 0, signal });
       const reported = offsetFromRange(header(response.headers, 'range'));
       if (reported === undefined || reported > size) return 'dead';
       if (header(response.headers, 'location') !== undefined) location = locationOf(response);
@@ -248,7 +248,7 @@ export async function uploadBlob(options: BlobUploadOptions): Promise<BlobUpload
       }
       let response: HttpResponse;
       try {
-        ({ response } = await client.call({ method: 'PUT', url: commit, headers: { 'content-type': 'application/octet-stream' }, body: Buffer.alloc(0) }, { ok: [201, 204], what, retries: 0 }));
+        ({ response } = await client.call({ method: 'PUT', url: commit, headers: { 'content-type': 'application/octet-stream' }, body: Buffer.alloc(0) }, { ok: [201, 204], what, retries: 0, signal }));
       } catch (error) {
         if (error instanceof RegistryError && error.status !== undefined && DEAD_SESSION.has(error.status)) {
           // The registry's bytes do not hash to the digest (changed in transit) or the session is gone: start over.
@@ -270,10 +270,10 @@ export async function uploadBlob(options: BlobUploadOptions): Promise<BlobUpload
       if (signal.aborted) throw signal.reason;
       if (!isTransient(error)) throw error;
       if (++failures > client.policy.retries) throw gaveUp(error, failures);
-      await client.backoff(failures, error);
+      await client.backoff(failures, error, signal);
       if (offset >= size) {
         // A commit whose answer was lost may have succeeded.
-        const again = await client.call({ method: 'HEAD', url: blobUrl(client.endpoint, digest) }, { ok: [200, 404], what, followRedirects: true });
+        const again = await client.call({ method: 'HEAD', url: blobUrl(client.endpoint, digest) }, { ok: [200, 404], what, followRedirects: true, signal });
         if (again.response.status === 200) {
           options.onProgress(size);
           return { outcome: 'uploaded', bytesSent, sessions, resumes };

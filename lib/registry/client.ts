@@ -149,7 +149,8 @@ export class RegistryClient {
    * challenge and the request sent again (three times at most); redirects followed when asked (GET/HEAD),
    * never carrying the registry's Authorization elsewhere. The body is the caller's to read.
    */
-  async exchange(request: HttpRequest, options: { followRedirects?: boolean } = {}): Promise<HttpResponse> {
+  async exchange(request: HttpRequest, options: { followRedirects?: boolean; signal?: AbortSignal } = {}): Promise<HttpResponse> {
+    const transport = options.signal === undefined ? this.transport : { ...this.transport, signal: options.signal };
     let url = request.url;
     let authAnswers = 0;
     let redirects = 0;
@@ -157,10 +158,10 @@ export class RegistryClient {
       const headers: Record<string, string> = { ...request.headers };
       const authorization = this.#auth.headerFor(url);
       if (authorization !== undefined) headers.authorization = authorization;
-      const response = await send({ ...request, url, headers }, this.transport);
+      const response = await send({ ...request, url, headers }, transport);
       if (response.status === 401 && url.origin === this.#endpoint.origin && authAnswers < 3) {
         response.release();
-        if (await this.#auth.answer(response, this.transport, authorization)) {
+        if (await this.#auth.answer(response, transport, authorization)) {
           authAnswers++;
           continue;
         }
@@ -192,13 +193,14 @@ export class RegistryClient {
    */
   async call(
     request: HttpRequest,
-    options: { ok: readonly number[]; what: string; limit?: number; followRedirects?: boolean; retries?: number },
+    options: { ok: readonly number[]; what: string; limit?: number; followRedirects?: boolean; retries?: number; signal?: AbortSignal },
   ): Promise<{ response: HttpResponse; body: Buffer }> {
     const retries = options.retries ?? this.policy.retries;
+    const signal = options.signal ?? this.signal;
     for (let failures = 0; ; ) {
       let error: unknown;
       try {
-        const response = await this.exchange(request, { followRedirects: options.followRedirects ?? false });
+        const response = await this.exchange(request, { followRedirects: options.followRedirects ?? false, ...(signal === undefined ? {} : { signal }) });
         const body = request.method === 'HEAD' ? (response.release(), Buffer.alloc(0)) : await readBody(response, options.limit ?? MAX_SMALL_BODY_BYTES);
         if (options.ok.includes(response.status)) return { response, body };
         error = statusError(response, body, options.what);
@@ -207,14 +209,14 @@ export class RegistryClient {
       } catch (thrown) {
         error = thrown;
       }
-      this.signal?.throwIfAborted();
+      signal?.throwIfAborted();
       if (!isTransient(error) || ++failures > retries) throw gaveUp(error, failures);
-      await sleep(backoffMs(this.policy, failures, retryAfterOf.get(error as object)), this.signal);
+      await sleep(backoffMs(this.policy, failures, retryAfterOf.get(error as object)), signal);
     }
   }
 
   /** Waits out a retry (for transfer loops that count their own failures). */
-  backoff(failures: number, error?: unknown): Promise<void> {
-    return sleep(backoffMs(this.policy, failures, error === undefined ? undefined : retryAfterOf.get(error as object)), this.signal);
+  backoff(failures: number, error?: unknown, signal: AbortSignal | undefined = this.signal): Promise<void> {
+    return sleep(backoffMs(this.policy, failures, error === undefined ? undefined : retryAfterOf.get(error as object)), signal);
   }
 }

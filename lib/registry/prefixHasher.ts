@@ -10,6 +10,8 @@ import { RegistryError } from './errors.js';
 
 /** Bytes read back per step. */
 const HASH_READ_BYTES = 4 << 20;
+/** New prefix bytes per message to the worker. */
+const POST_BYTES = 8 << 20;
 /** From this size on a worker hashes (its start-up, ~20 ms, is noise beside the transfer). */
 export const WORKER_HASH_MIN_BYTES = 32 << 20;
 
@@ -137,7 +139,8 @@ class WorkerPrefixHasher implements PrefixHasher {
 
   #post(): void {
     const end = frontier(this.#parts);
-    if (end > this.#posted) {
+    // Batched: a message per POST_BYTES of new prefix (the finish message covers the tail).
+    if (end >= this.#posted + POST_BYTES || (this.#posted === 0 && end > 0)) {
       this.#posted = end;
       this.#worker.postMessage({ target: end });
     }

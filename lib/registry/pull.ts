@@ -2,6 +2,7 @@
 // resumable ranged parts and verified, then the manifest bytes exactly as the registry sent them,
 // written last and atomically; then the layers of the replaced manifest that nothing uses any more.
 import { createHash } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { mkdir, stat } from 'node:fs/promises';
 import { StoreError } from '../store/errors.js';
 import { digestHex, MEDIA_TYPES, parseManifest, type Manifest } from '../store/manifest.js';
@@ -153,6 +154,7 @@ export async function pull(name: string | ModelName, options: PullOptions = {}):
   const slots = new TransferSlots(concurrency);
   const stop = new AbortController();
   const blobSignal = signal === undefined ? stop.signal : AbortSignal.any([signal, stop.signal]);
+  setMaxListeners(0, blobSignal); // one listener per transfer in flight
   const plan: PartPlan = {
     ...(options.partSize === undefined ? {} : { partSize: options.partSize }),
     ...(options.parts === undefined ? {} : { parts: options.parts }),

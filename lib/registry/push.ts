@@ -2,6 +2,7 @@
 // has it (or can mount it from the model it came from), then the manifest. The manifest is sent as
 // the exact bytes of the stored file, so a pull elsewhere stores the same bytes and the same model ID.
 import { createHash } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import type { ModelName } from '../store/names.js';
 import { StoreError } from '../store/errors.js';
 import type { PartPlan } from './blobDownload.js';
@@ -56,6 +57,7 @@ export async function push(name: string | ModelName, options: PushOptions = {}):
   const slots = new TransferSlots(concurrency);
   const stop = new AbortController();
   const blobSignal = signal === undefined ? stop.signal : AbortSignal.any([signal, stop.signal]);
+  setMaxListeners(0, blobSignal); // one listener per transfer in flight
   const plan: PartPlan = {
     ...(options.partSize === undefined ? {} : { partSize: options.partSize }),
     ...(options.parts === undefined ? {} : { parts: options.parts }),

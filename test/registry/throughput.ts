@@ -49,7 +49,7 @@ try {
       ?.slice('location:'.length)
       .trim() as string;
     const putUrl = `${location}${location.includes('?') ? '&' : '?'}digest=${blob.digest}`;
-    best.curlPut = Math.min(best.curlPut, await time(() => execFileSync('curl', ['-sf', '-o', '/dev/null', '-X', 'PUT', '-H', 'Content-Type: application/octet-stream', '--data-binary', `@${blobPath}`, putUrl])));
+    best.curlPut = Math.min(best.curlPut, await time(() => execFileSync('curl', ['-sf', '-o', '/dev/null', '-H', 'Content-Type: application/octet-stream', '-T', blobPath, putUrl])));
 
     const target = await openStore(tempDir(`bench-pull${run}`));
     best.pull = Math.min(best.pull, await time(() => pull(name, { insecure: true, store: target })));
