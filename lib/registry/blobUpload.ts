@@ -131,13 +131,10 @@ export async function uploadBlob(options: BlobUploadOptions): Promise<BlobUpload
       const md5 = createHash('md5');
       let error: unknown;
       try {
-        const response = await client.exchange({
-          method: 'PUT',
-          url: storage,
-          headers: { 'content-type': 'application/octet-stream' },
-          body: body(start, end, md5),
-          onBodyChunk: (n) => void (bytesSent += n),
-        }, { signal });
+        const response = await client.exchange(
+          { method: 'PUT', url: storage, headers: { 'content-type': 'application/octet-stream' }, body: body(start, end, md5), onBodyChunk: (n) => void (bytesSent += n) },
+          { signal },
+        );
         const text = await readBody(response);
         if (response.status >= 200 && response.status < 300) {
           storageMd5s.set(Math.floor(start / partSize), md5.digest());
@@ -157,17 +154,20 @@ export async function uploadBlob(options: BlobUploadOptions): Promise<BlobUpload
   const patch = async (start: number, end: number): Promise<number> => {
     const url = location as URL;
     let sentThisTime = 0;
-    const response = await client.exchange({
-      method: 'PATCH',
-      url,
-      headers: { 'content-type': 'application/octet-stream', 'content-range': `${start}-${end}`, 'x-redirect-uploads': '1' },
-      body: body(start, end),
-      onBodyChunk: (n) => {
-        bytesSent += n;
-        sentThisTime += n;
-        options.onProgress(Math.min(size, start + sentThisTime));
+    const response = await client.exchange(
+      {
+        method: 'PATCH',
+        url,
+        headers: { 'content-type': 'application/octet-stream', 'content-range': `${start}-${end}`, 'x-redirect-uploads': '1' },
+        body: body(start, end),
+        onBodyChunk: (n) => {
+          bytesSent += n;
+          sentThisTime += n;
+          options.onProgress(Math.min(size, start + sentThisTime));
+        },
       },
-    }, { signal });
+      { signal },
+    );
     if (response.status === 307) {
       // Ollama's registry: the part goes to pre-signed storage; the next PATCH URL is Docker-Upload-Location.
       const storage = locationOf(response, false);

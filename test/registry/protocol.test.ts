@@ -277,3 +277,85 @@ describe('pull against a minimal registry', () => {
     expect(createHash('sha256').update(readFileSync(blobPath)).digest('hex')).toBe(modelDigest.slice(7));
   });
 });
+
+describe("push to a registry that redirects uploads to storage (Ollama's registry)", () => {
+  it('PUTs each part to the pre-signed URL without credentials, follows Docker-Upload-Location, commits with the S3 etag', async () => {
+    const storageParts = new Map<string, Map<number, Buffer>>();
+    let uploads = 0;
+    const storageAuth: Array<string | undefined> = [];
+    const committed = new Map<string, Buffer>();
+    const commits: Array<{ digest: string; etag: string | null; parts: Buffer[] }> = [];
+    const storage = http.createServer((req, res) => {
+      storageAuth.push(req.headers.authorization);
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const url = new URL(req.url ?? '', 'http://x');
+        const id = url.pathname.split('/').pop() as string;
+        if (!storageParts.has(id)) storageParts.set(id, new Map());
+        storageParts.get(id)?.set(Number(url.searchParams.get('offset')), Buffer.concat(chunks));
+        res.writeHead(200).end();
+      });
+    });
+    const storageOrigin = await listen(storage);
+    let manifestBody: Buffer | undefined;
+    const registry = http.createServer((req, res) => {
+      const url = new URL(req.url ?? '', 'http://x');
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        if (req.headers.authorization !== 'Bearer t0k') {
+          if (url.pathname === '/token') return void res.writeHead(200).end('{"token":"t0k"}');
+          return void res.writeHead(401, { 'www-authenticate': `Bearer realm="http://${req.headers.host}/token",service="s",scope="repository:ns/m:pull,push"` }).end();
+        }
+        if (req.method === 'HEAD') return void res.writeHead(committed.has(url.pathname.split('/').pop() ?? '') ? 200 : 404).end();
+        if (req.method === 'POST') return void res.writeHead(202, { location: `/v2/ns/m/blobs/uploads/u${++uploads}?n=0` }).end();
+        if (req.method === 'PATCH') {
+          // Ollama's registry answers the PATCH with where to put the bytes and where to PATCH next.
+          const [first] = String(req.headers['content-range']).split('-');
+          const n = Number(url.searchParams.get('n'));
+          const id = url.pathname.split('/').pop() as string;
+          return void res.writeHead(307, { location: `${storageOrigin}/bucket/${id}?offset=${first}&sig=abc`, 'docker-upload-location': `${url.pathname}?n=${n + 1}` }).end();
+        }
+        if (req.method === 'PUT' && url.pathname.includes('/uploads/')) {
+          const parts = storageParts.get(url.pathname.split('/').pop() as string) ?? new Map<number, Buffer>();
+          const whole = Buffer.concat([...parts.entries()].sort((a, b) => a[0] - b[0]).map(([, b]) => b));
+          const digest = url.searchParams.get('digest') as string;
+          if (sha256(whole) !== digest) return void res.writeHead(400).end('{"errors":[{"code":"DIGEST_INVALID"}]}');
+          committed.set(digest, whole);
+          commits.push({ digest, etag: url.searchParams.get('etag'), parts: [...parts.entries()].sort((a, b) => a[0] - b[0]).map(([, b]) => b) });
+          return void res.writeHead(201, { 'docker-content-digest': digest }).end();
+        }
+        if (req.method === 'PUT' && url.pathname.includes('/manifests/')) {
+          manifestBody = Buffer.concat(chunks);
+          return void res.writeHead(201, { 'docker-content-digest': sha256(manifestBody) }).end();
+        }
+        res.writeHead(405).end();
+      });
+    });
+    const origin = await listen(registry);
+    try {
+      const store = await openStore(tempDir('redirect-push'));
+      const name = `http://${origin.slice('http://'.length)}/ns/m:v1`;
+      const model = patternBytes(2_500_000, 4);
+      const blob = await store.putBlob(model);
+      const config = await store.putBlob('{}\n');
+      await store.writeManifest(name, { mediaType: MEDIA_TYPES.config, digest: config.digest, size: config.size }, [{ mediaType: MEDIA_TYPES.model, digest: blob.digest, size: blob.size }]);
+      const { push } = await import('../../lib/registry/index.js');
+      const result = await push(name, { store, insecure: true, retries: 1, retryDelayMs: 1, partSize: 1_000_000, ollamaKey: false });
+      expect(result.blobs.map((b) => b.outcome)).toEqual(['uploaded', 'uploaded']);
+      expect(committed.get(blob.digest)?.equals(model)).toBe(true);
+      expect(storageAuth.every((h) => h === undefined)).toBe(true);
+      // Each commit carries S3's multipart etag: md5 of the parts' md5s, then "-<parts>".
+      const md5 = (b: Buffer) => createHash('md5').update(b).digest();
+      const modelCommit = commits.find((c) => c.digest === blob.digest);
+      expect(modelCommit?.parts.length).toBe(3);
+      for (const commit of commits) expect(commit.etag).toBe(`${createHash('md5').update(Buffer.concat(commit.parts.map(md5))).digest('hex')}-${commit.parts.length}`);
+      expect(manifestBody?.equals((await store.readManifest(name)).bytes)).toBe(true);
+    } finally {
+      registry.closeAllConnections();
+      storage.closeAllConnections();
+      await Promise.all([new Promise((r) => registry.close(r)), new Promise((r) => storage.close(r))]);
+    }
+  });
+});
