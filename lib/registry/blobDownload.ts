@@ -3,7 +3,7 @@
 // `sha256-<hex>-partial-<N>` as Ollama's server/download.go keeps it ({"N","Offset","Size","Completed"}),
 // so an interrupted pull (ours or Ollama's) continues where it stopped. The sha256 is computed while
 // the parts arrive, over the contiguous prefix written so far, and checked before the rename.
-import { open, readdir, readFile, rename, rm, statfs, writeFile, type FileHandle } from 'node:fs/promises';
+import { open, readdir, readFile, rename, rm, statfs, writeFile } from 'node:fs/promises';
 import { setMaxListeners } from 'node:events';
 import { basename, dirname, join } from 'node:path';
 import { syncDir } from '../store/atomicFile.js';
