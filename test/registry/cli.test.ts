@@ -12,6 +12,8 @@ import { startFaultProxy, type FaultProxy } from './faultProxy.js';
 import { ggufLayer, patternBytes, removeTempDirs, tempDir, writeModel } from './models.js';
 import { missingReason, startRegistry, type RunningRegistry } from './registryServer.js';
 
+if (missingReason) console.warn(`skipping CLI pull/push against a registry: ${missingReason}`);
+
 const entry = join(repoRoot, 'test', 'registry', 'cliEntry.ts');
 const run = (args: string[], env: NodeJS.ProcessEnv = {}) =>
   spawnSync(process.execPath, ['--import', 'tsx', entry, ...args], { cwd: repoRoot, env: { ...process.env, ...env }, encoding: 'utf8', timeout: 60_000 });

@@ -9,9 +9,12 @@ import { join } from 'node:path';
 
 const CANDIDATES = ['/usr/bin/docker-registry', '/usr/local/bin/registry', '/usr/bin/registry'];
 
+// GGUF_FORGE_TEST_REGISTRY names another registry binary, or "none" to run the suite without one.
+const fromEnv = process.env.GGUF_FORGE_TEST_REGISTRY;
+
 /** The registry binary, or undefined (then `missingReason` says why). */
 export const registryBinary: string | undefined =
-  process.env.GGUF_FORGE_TEST_REGISTRY ?? CANDIDATES.find((p) => existsSync(p)) ?? whichRegistry();
+  fromEnv === 'none' ? undefined : fromEnv !== undefined ? (existsSync(fromEnv) ? fromEnv : undefined) : (CANDIDATES.find((p) => existsSync(p)) ?? whichRegistry());
 
 function whichRegistry(): string | undefined {
   const found = spawnSync('sh', ['-c', 'command -v docker-registry || command -v registry'], { encoding: 'utf8' });
@@ -19,7 +22,14 @@ function whichRegistry(): string | undefined {
   return found.status === 0 && path !== '' ? path : undefined;
 }
 
-export const missingReason = registryBinary === undefined ? 'docker-registry (Debian package docker-registry, distribution 2.8) is not installed; .ci/run installs it with apt' : undefined;
+export const missingReason =
+  registryBinary !== undefined
+    ? undefined
+    : fromEnv === 'none'
+      ? 'GGUF_FORGE_TEST_REGISTRY=none'
+      : fromEnv !== undefined
+        ? `GGUF_FORGE_TEST_REGISTRY=${fromEnv} does not exist`
+        : 'docker-registry (Debian package docker-registry, distribution 2.8) is not installed; .ci/run installs it with apt';
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
