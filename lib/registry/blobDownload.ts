@@ -3,7 +3,8 @@
 // `sha256-<hex>-partial-<N>` as Ollama's server/download.go keeps it ({"N","Offset","Size","Completed"}),
 // so an interrupted pull (ours or Ollama's) continues where it stopped. The sha256 is computed while
 // the parts arrive, over the contiguous prefix written so far, and checked before the rename.
-import { open, readdir, readFile, rename, rm, statfs, writeFile } from 'node:fs/promises';
+import { renameSync, writeFileSync } from 'node:fs';
+import { open, readdir, readFile, rename, rm, statfs } from 'node:fs/promises';
 import { setMaxListeners } from 'node:events';
 import { basename, dirname, join } from 'node:path';
 import { syncDir } from '../store/atomicFile.js';
@@ -162,49 +163,47 @@ function partJson(part: DownloadPart): string {
 }
 
 /**
- * Keeps part files current while bytes arrive: after every SAVE_BYTES of progress or `intervalMs`,
- * whichever comes first, one write at a time. A killed pull loses at most that much.
+ * Keeps part files current while bytes arrive: a part's record is rewritten once it advanced
+ * SAVE_BYTES or `intervalMs` passed since its last save, so a killed pull loses at most that much.
+ * The record is ~70 bytes, written synchronously (temp + rename, never torn): queued behind the
+ * data writes in libuv's pool it would lag the progress it records.
  */
 class PartSaver {
   readonly #blobPath: string;
   readonly #parts: readonly DownloadPart[];
-  readonly #saved = new Map<number, number>();
+  readonly #saved = new Map<number, { completed: number; at: number }>();
   readonly #intervalMs: number;
-  #last = 0;
-  #lastTotal = 0;
-  #chain: Promise<void> = Promise.resolve();
 
   constructor(blobPath: string, parts: readonly DownloadPart[], intervalMs: number) {
     this.#blobPath = blobPath;
     this.#parts = parts;
     this.#intervalMs = intervalMs;
-    for (const part of parts) this.#saved.set(part.N, -1);
+    for (const part of parts) this.#saved.set(part.N, { completed: -1, at: 0 });
   }
 
-  maybeSave(): void {
-    const total = this.#parts.reduce((sum, p) => sum + p.Completed, 0);
-    if (Date.now() - this.#last < this.#intervalMs && total - this.#lastTotal < SAVE_BYTES) return;
-    this.#last = Date.now();
-    this.#lastTotal = total;
-    void this.save().catch(() => undefined); // a failed periodic save only costs resume precision
+  /** After `part` advanced. */
+  maybeSave(part: DownloadPart): void {
+    const saved = this.#saved.get(part.N) as { completed: number; at: number };
+    if (part.Completed - saved.completed < SAVE_BYTES && Date.now() - saved.at < this.#intervalMs) return;
+    try {
+      this.#write(part);
+    } catch {
+      /* a failed periodic save only costs resume precision; save() reports failures */
+    }
   }
 
-  /** Writes every part whose progress changed (temp + rename: never a torn record). */
-  save(): Promise<void> {
-    const run = this.#chain.then(async () => {
-      for (const part of this.#parts) {
-        if (this.#saved.get(part.N) === part.Completed) continue;
-        const completed = part.Completed;
-        const path = partFileName(this.#blobPath, part.N);
-        // Not "-partial-<N>.tmp": Ollama's glob "-partial-*" would read it as one more part.
-        const temp = `${this.#blobPath}-partial.saving-${part.N}`;
-        await writeFile(temp, partJson({ ...part, Completed: completed }), { mode: 0o644 });
-        await rename(temp, path);
-        this.#saved.set(part.N, completed);
-      }
-    });
-    this.#chain = run.catch(() => undefined);
-    return run;
+  /** Writes every part whose progress changed since its last save. */
+  save(): void {
+    for (const part of this.#parts) if (this.#saved.get(part.N)?.completed !== part.Completed) this.#write(part);
+  }
+
+  #write(part: DownloadPart): void {
+    const completed = part.Completed;
+    // Not "-partial-<N>.tmp": Ollama's glob "-partial-*" would read it as one more part.
+    const temp = `${this.#blobPath}-partial.saving-${part.N}`;
+    writeFileSync(temp, partJson({ ...part, Completed: completed }), { mode: 0o644 });
+    renameSync(temp, partFileName(this.#blobPath, part.N));
+    this.#saved.set(part.N, { completed, at: Date.now() });
   }
 }
 
@@ -250,7 +249,7 @@ export async function downloadBlob(options: BlobDownloadOptions): Promise<BlobDo
   try {
     if (resumedBytes === 0) {
       await handle.truncate(size); // sparse: every part writes at its own offset
-      await saver.save();
+      saver.save();
     }
     report();
     const url = blobUrl(client.endpoint, digest);
@@ -305,7 +304,7 @@ export async function downloadBlob(options: BlobDownloadOptions): Promise<BlobDo
           hasher.written(position, chunks, length);
           response.touch();
           report();
-          saver.maybeSave();
+          saver.maybeSave(part);
         });
         done.catch(() => undefined); // observed when awaited below
         writes.push(done);
@@ -366,7 +365,11 @@ export async function downloadBlob(options: BlobDownloadOptions): Promise<BlobDo
           // A step that moved bytes starts its retry budget afresh (a slow link is not a dead one).
           if (part.Completed > before) failures = 0;
           if (++failures > client.policy.retries) throw gaveUp(error, failures);
-          await saver.save().catch(() => undefined);
+          try {
+            saver.save();
+          } catch {
+            /* resume precision only */
+          }
           await client.backoff(failures, error, partSignal);
         }
       }
@@ -382,11 +385,15 @@ export async function downloadBlob(options: BlobDownloadOptions): Promise<BlobDo
     );
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed !== undefined) {
-      await saver.save().catch(() => undefined);
+      try {
+        saver.save();
+      } catch {
+        /* resume precision only */
+      }
       // The first error is the cause; siblings only report having been stopped by it.
       throw signal.aborted ? signal.reason : stop.signal.reason ?? failed.reason;
     }
-    await saver.save();
+    saver.save();
 
     // The flush to disk runs while the hash finishes (a mismatch deletes the file anyway).
     const [actual] = await Promise.all([hasher.digest(size), handle.sync()]);
