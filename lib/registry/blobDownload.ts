@@ -12,6 +12,7 @@ import { blobUrl } from './endpoint.js';
 import { RegistryError, redactUrl } from './errors.js';
 import { gaveUp, type RegistryClient } from './client.js';
 import { header, isTransient, readBody, statusError } from './http.js';
+import { bulkGet, type BulkResponse } from './bulkGet.js';
 import { createPrefixHasher } from './prefixHasher.js';
 import type { TransferSlots } from './slots.js';
 
@@ -19,6 +20,8 @@ import type { TransferSlots } from './slots.js';
 export const OLLAMA_PART_PLAN = { parts: 16, minPartSize: 100_000_000, maxPartSize: 1_000_000_000 } as const;
 /** Bytes gathered from the socket before one positioned write. */
 const WRITE_BYTES = 1 << 20;
+/** From this size on, blob bodies are read with bulkGet (below it one extra request costs more than it saves). */
+const BULK_MIN_BYTES = 32 << 20;
 /** Writes of one part queued at once (memory held: this many times WRITE_BYTES). */
 const MAX_WRITES_IN_FLIGHT = 4;
 /** Progress after which part files are rewritten, whatever the interval. */
@@ -76,6 +79,8 @@ export interface BlobDownloadOptions {
   /** Aborts this blob (the pull's signal, or a sibling's failure). */
   readonly signal: AbortSignal;
   readonly onProgress: (completed: number) => void;
+  /** true: read bodies with bulkGet, false: through node:http only; default: bulkGet from 32 MiB on. */
+  readonly bulkTransport?: boolean;
   /** Longest time between two rewrites of the part files while bytes arrive (default 250 ms; also every 2 MiB of progress). */
   readonly saveIntervalMs?: number;
 }
@@ -86,6 +91,10 @@ export interface BlobDownloadResult {
   /** Bytes a previous, interrupted pull had already stored. */
   readonly resumedBytes: number;
 }
+
+/** A response body either path delivers: bulkGet's, or node:http's behind the same face. */
+type BodySource = Pick<BulkResponse, 'status' | 'headers' | 'url' | 'close' | 'pipe'>;
+type NodeBodySource = BodySource & { errorBody(): Promise<Buffer>; statusError(body: Buffer): RegistryError };
 
 const partFileName = (blobPath: string, n: number) => `${blobPath}-partial-${n}`;
 
@@ -253,31 +262,91 @@ export async function downloadBlob(options: BlobDownloadOptions): Promise<BlobDo
     }
     report();
     const url = blobUrl(client.endpoint, digest);
+    const useBulk = options.bulkTransport ?? size >= BULK_MIN_BYTES;
     // First failure stops the siblings, so their progress is saved and the error surfaces at once.
     const stop = new AbortController();
     const partSignal = AbortSignal.any([signal, stop.signal]);
     setMaxListeners(0, partSignal); // one listener per request in flight
 
+    // Large blobs: the body comes over bulkGet from the URL the registry sends blob reads to
+    // (found once through node:http, which also answers auth and follows redirects).
+    let direct: Promise<URL | undefined> | undefined;
+    const directUrl = () =>
+      (direct ??= client
+        .exchange({ method: 'GET', url, headers: { range: 'bytes=0-0' } }, { followRedirects: true, signal: partSignal })
+        .then((response) => {
+          response.release();
+          return response.status === 206 || response.status === 200 ? response.url : undefined;
+        })
+        .catch(() => undefined));
+
+    /** One response for [start, end], through bulkGet when it can, else node:http. */
+    const openBody = async (start: number, end: number): Promise<BodySource | NodeBodySource> => {
+      const range = `bytes=${start}-${end}`;
+      const target = useBulk ? await directUrl() : undefined;
+      if (target !== undefined) {
+        const headers: Record<string, string> = { range };
+        const authorization = client.authorizationFor(target);
+        if (authorization !== undefined) headers.authorization = authorization;
+        const bulk = await bulkGet(target, headers, { ...client.transport, signal: partSignal });
+        if (bulk.status === 206 || bulk.status === 200) return bulk;
+        // Expired token or storage URL, a new redirect…: node:http sorts it out, and the next part looks again.
+        bulk.close();
+        direct = undefined;
+      }
+      const response = await client.exchange({ method: 'GET', url, headers: { range } }, { followRedirects: true, signal: partSignal });
+      const headers: Record<string, string> = {};
+      for (const name of ['content-range', 'content-length']) {
+        const value = header(response.headers, name);
+        if (value !== undefined) headers[name] = value;
+      }
+      const source: NodeBodySource = {
+        status: response.status,
+        headers,
+        url: response.url,
+        close: () => response.release(),
+        errorBody: () => readBody(response).catch(() => Buffer.alloc(0)),
+        statusError: (body: Buffer) => statusError(response, body, `blob ${digest}`),
+        pipe: async (consume) => {
+          try {
+            for await (const chunk of response.body as AsyncIterable<Buffer>) {
+              response.touch();
+              const result = consume(chunk);
+              if (result === 'stop') break;
+              if (result !== undefined) await result;
+            }
+          } finally {
+            response.release();
+          }
+        },
+      };
+      return source;
+    };
+
     const fetchOnce = async (part: DownloadPart): Promise<void> => {
       const start = part.Offset + part.Completed;
       const end = part.Offset + part.Size - 1;
-      const response = await client.exchange({ method: 'GET', url, headers: { range: `bytes=${start}-${end}` } }, { followRedirects: true, signal: partSignal });
+      const source = await openBody(start, end);
       let skip = 0;
-      if (response.status === 206) {
-        const range = parseContentRange(header(response.headers, 'content-range'));
+      const contentRange = source.headers['content-range'];
+      if (source.status === 206) {
+        const range = parseContentRange(contentRange);
         if (range === undefined || range.first !== start || range.last > end || (range.total !== undefined && range.total !== size)) {
-          response.release();
-          throw new RegistryError('ERR_REGISTRY_PROTOCOL', `blob ${digest}: asked for bytes ${start}-${end} of ${size}, got Content-Range ${JSON.stringify(header(response.headers, 'content-range') ?? null)}`, { digest, url: redactUrl(response.url) });
+          source.close();
+          throw new RegistryError('ERR_REGISTRY_PROTOCOL', `blob ${digest}: asked for bytes ${start}-${end} of ${size}, got Content-Range ${JSON.stringify(contentRange ?? null)}`, { digest, url: redactUrl(source.url) });
         }
-      } else if (response.status === 200) {
-        const length = Number(header(response.headers, 'content-length'));
+      } else if (source.status === 200) {
+        const length = Number(source.headers['content-length']);
         if (Number.isFinite(length) && length !== size) {
-          response.release();
-          throw new RegistryError('ERR_REGISTRY_PROTOCOL', `blob ${digest}: the registry sent ${length} bytes for a ${size}-byte blob`, { digest, url: redactUrl(response.url) });
+          source.close();
+          throw new RegistryError('ERR_REGISTRY_PROTOCOL', `blob ${digest}: the registry sent ${length} bytes for a ${size}-byte blob`, { digest, url: redactUrl(source.url) });
         }
         skip = start; // no range support: read past what we have
+      } else if ('statusError' in source) {
+        throw source.statusError(await source.errorBody());
       } else {
-        throw statusError(response, await readBody(response).catch(() => Buffer.alloc(0)), `blob ${digest}`);
+        source.close();
+        throw new RegistryError('ERR_REGISTRY_HTTP', `blob ${digest}: HTTP ${source.status}`, { status: source.status, digest, url: redactUrl(source.url) });
       }
       const want = end - start + 1;
       let got = 0;
@@ -302,7 +371,6 @@ export async function downloadBlob(options: BlobDownloadOptions): Promise<BlobDo
         const done = Promise.all([previous, written]).then(() => {
           part.Completed += length;
           hasher.written(position, chunks, length);
-          response.touch();
           report();
           saver.maybeSave(part);
         });
@@ -317,35 +385,33 @@ export async function downloadBlob(options: BlobDownloadOptions): Promise<BlobDo
         if (failed !== undefined) throw failed.reason;
         if (cause !== undefined) throw cause;
       };
-      try {
-        for await (const raw of response.body as AsyncIterable<Buffer>) {
-          response.touch();
-          let chunk = raw;
-          if (skip > 0) {
-            const dropped = Math.min(skip, chunk.length);
-            skip -= dropped;
-            chunk = chunk.subarray(dropped);
-          }
-          // More than asked for (a 200 without range support, or a server overrunning its range): stop there.
-          const overrun = chunk.length > want - got;
-          if (overrun) chunk = chunk.subarray(0, want - got);
-          if (chunk.length > 0) {
-            got += chunk.length;
-            transferred += chunk.length;
-            pending.push(chunk);
-            pendingBytes += chunk.length;
-            if (pendingBytes >= WRITE_BYTES) {
-              issue();
-              if (writes.length > MAX_WRITES_IN_FLIGHT) await writes.shift();
-            }
-          }
-          if (overrun || (got >= want && response.status !== 206)) break;
+      const consume = (raw: Buffer): void | Promise<void> | 'stop' => {
+        let chunk = raw;
+        if (skip > 0) {
+          const dropped = Math.min(skip, chunk.length);
+          skip -= dropped;
+          chunk = chunk.subarray(dropped);
         }
+        // More than asked for (a 200 without range support, or a server overrunning its range): stop there.
+        const overrun = chunk.length > want - got;
+        if (overrun) chunk = chunk.subarray(0, want - got);
+        if (chunk.length > 0) {
+          got += chunk.length;
+          transferred += chunk.length;
+          pending.push(chunk);
+          pendingBytes += chunk.length;
+        }
+        const stop = overrun || (got >= want && source.status !== 206);
+        if (pendingBytes >= WRITE_BYTES || stop) issue();
+        if (stop) return 'stop';
+        if (writes.length > MAX_WRITES_IN_FLIGHT) return writes.shift();
+        return undefined;
+      };
+      try {
+        await source.pipe(consume);
       } catch (error) {
         // Bytes that arrived before the connection failed are good: keep them for the next attempt.
         await settleWrites(error);
-      } finally {
-        response.release();
       }
       await settleWrites();
       if (got < want) {

@@ -131,6 +131,11 @@ export class RegistryClient {
     return this.#endpoint;
   }
 
+  /** The Authorization this client would send to `url` (only ever to the registry's own origin). */
+  authorizationFor(url: URL): string | undefined {
+    return this.#auth.headerFor(url);
+  }
+
   /** Docker's insecure-registry rule: https when it connects at all, else plain http. */
   async #probeHttps(): Promise<void> {
     const url = new URL('/v2/', this.#endpoint.origin);

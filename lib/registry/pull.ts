@@ -39,6 +39,11 @@ export interface PullOptions extends TransferOptions {
   digestRetries?: number;
   /** Delete the replaced manifest's layers nothing else uses (default: true unless OLLAMA_NOPRUNE is set, as Ollama). */
   removeUnusedLayers?: boolean;
+  /**
+   * How blob bodies are read: true, a lean HTTP/1.1 reader on the socket (~3x node:http's speed on
+   * fast links); false, node:http; default, the lean reader for blobs of 32 MiB and more.
+   */
+  bulkTransport?: boolean;
 }
 
 export interface PulledBlob {
@@ -188,6 +193,7 @@ export async function pull(name: string | ModelName, options: PullOptions = {}):
         plan,
         signal: blobSignal,
         onProgress: (completed) => progress.update(completed),
+        ...(options.bulkTransport === undefined ? {} : { bulkTransport: options.bulkTransport }),
       });
       inflight.set(path, download);
       try {

@@ -198,7 +198,7 @@ async function miniRegistry(blobs: Map<string, Buffer>, manifest: Buffer): Promi
   return state;
 }
 
-describe('pull against a minimal registry', () => {
+describe.each([false, true])('pull against a minimal registry (bulkTransport %s)', (bulkTransport) => {
   const model = patternBytes(3_000_000, 9);
   const config = Buffer.from('{"model_format":"gguf"}\n');
   const modelDigest = sha256(model);
@@ -208,7 +208,7 @@ describe('pull against a minimal registry', () => {
     [sha256(config), config],
   ]);
   let mini: MiniRegistry;
-  const options = { insecure: true, retries: 1, retryDelayMs: 1, partSize: 700_000, ollamaKey: false } as const;
+  const options = { insecure: true, retries: 1, retryDelayMs: 1, partSize: 700_000, ollamaKey: false, bulkTransport } as const;
   beforeAll(async () => {
     mini = await miniRegistry(blobs, manifest);
   });

@@ -1,9 +1,12 @@
 // Loopback throughput of push and pull for one large blob through docker-registry, beside curl moving
-// the same blob (download: GET to a file; upload: one monolithic PUT), each run `--runs` times, best kept.
+// the same blob (download: GET to a file; upload: one monolithic PUT). Each run times ours and curl
+// back to back; the table gives the best time of each and the median of the per-run ratios (on a
+// shared machine the load moves between runs, the ratio of neighbouring runs much less).
 //   node --import tsx test/registry/throughput.ts [--mb 1024] [--runs 3]
 // Not a vitest file: it writes ~4x the blob size to the temp folder.
 import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
+import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pull, push } from '../../lib/registry/index.js';
@@ -34,13 +37,13 @@ try {
     await f();
     return Number(process.hrtime.bigint() - t) / 1e9;
   };
-  const best = { push: Infinity, curlPut: Infinity, pull: Infinity, curlGet: Infinity, curlGetSha: Infinity };
+  const times = { push: [] as number[], curlPut: [] as number[], pull: [] as number[], curlGet: [] as number[], curlGetSha: [] as number[] };
 
   for (let run = 0; run < runs; run++) {
     // A new repository each run, so the push uploads (the registry dedups storage, not repository links).
     const name = `${registry.host}/bench/model${run}:v1`;
     await writeModel(source, name, { mediaType: MEDIA_TYPES.model, digest: blob.digest, size: blob.size });
-    best.push = Math.min(best.push, await time(() => push(name, { insecure: true, store: source })));
+    times.push.push(await time(() => push(name, { insecure: true, store: source })));
 
     // curl: POST an upload session, then the whole blob in one PUT ?digest=.
     const location = execFileSync('curl', ['-s', '-D', '-', '-o', '/dev/null', '-X', 'POST', `${registry.origin}/v2/bench/curl${run}/blobs/uploads/`], { encoding: 'utf8' })
@@ -49,25 +52,30 @@ try {
       ?.slice('location:'.length)
       .trim() as string;
     const putUrl = `${location}${location.includes('?') ? '&' : '?'}digest=${blob.digest}`;
-    best.curlPut = Math.min(best.curlPut, await time(() => execFileSync('curl', ['-sf', '-o', '/dev/null', '-H', 'Content-Type: application/octet-stream', '-T', blobPath, putUrl])));
+    times.curlPut.push(await time(() => execFileSync('curl', ['-sf', '-o', '/dev/null', '-H', 'Content-Type: application/octet-stream', '-T', blobPath, putUrl])));
 
     const target = await openStore(tempDir(`bench-pull${run}`));
-    best.pull = Math.min(best.pull, await time(() => pull(name, { insecure: true, store: target })));
+    times.pull.push(await time(() => pull(name, { insecure: true, store: target })));
     rmSync(target.root, { recursive: true, force: true });
 
     const out = join(tempDir('bench-curl'), 'blob');
     const url = `${registry.origin}/v2/bench/model${run}/blobs/${blob.digest}`;
-    best.curlGet = Math.min(best.curlGet, await time(() => execFileSync('curl', ['-sf', '-o', out, url])));
+    times.curlGet.push(await time(() => execFileSync('curl', ['-sf', '-o', out, url])));
     rmSync(out, { force: true });
-    best.curlGetSha = Math.min(best.curlGetSha, await time(() => execFileSync('sh', ['-c', `curl -sf -o "${out}" "${url}" && sha256sum "${out}" >/dev/null`])));
+    times.curlGetSha.push(await time(() => execFileSync('sh', ['-c', `curl -sf -o "${out}" "${url}" && sha256sum "${out}" >/dev/null`])));
     rmSync(out, { force: true });
   }
-  const row = (label: string, ours: number, peerLabel: string, peer: number) =>
-    console.log(`${label.padEnd(6)} ${mbps(ours).toFixed(0).padStart(6)} MB/s (${ours.toFixed(2)} s)   ${peerLabel.padEnd(24)} ${mbps(peer).toFixed(0).padStart(6)} MB/s (${peer.toFixed(2)} s)   ratio ${(peer / ours).toFixed(2)}x`);
-  console.log(`blob ${(size / 1e6).toFixed(0)} MB, best of ${runs}, ${process.platform}-${process.arch}, load ${execFileSync('cat', ['/proc/loadavg'], { encoding: 'utf8' }).trim()}`);
-  row('pull', best.pull, 'curl GET', best.curlGet);
-  row('pull', best.pull, 'curl GET + sha256sum', best.curlGetSha);
-  row('push', best.push, 'curl PUT (monolithic)', best.curlPut);
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+  const row = (label: string, ours: number[], peerLabel: string, peer: number[]) => {
+    const a = Math.min(...ours);
+    const b = Math.min(...peer);
+    const ratio = median(ours.map((t, i) => (peer[i] as number) / t));
+    console.log(`${label.padEnd(6)} ${mbps(a).toFixed(0).padStart(6)} MB/s (${a.toFixed(2)} s)   ${peerLabel.padEnd(24)} ${mbps(b).toFixed(0).padStart(6)} MB/s (${b.toFixed(2)} s)   ratio ${(b / a).toFixed(2)}x of best, median paired ${ratio.toFixed(2)}x`);
+  };
+  console.log(`blob ${(size / 1e6).toFixed(0)} MB, ${runs} runs, ${process.platform}-${process.arch}, ${os.cpus().length} cpus, load ${execFileSync('cat', ['/proc/loadavg'], { encoding: 'utf8' }).trim()}`);
+  row('pull', times.pull, 'curl GET', times.curlGet);
+  row('pull', times.pull, 'curl GET + sha256sum', times.curlGetSha);
+  row('push', times.push, 'curl PUT (monolithic)', times.curlPut);
 } finally {
   await registry.stop();
   removeTempDirs();
