@@ -8,7 +8,8 @@
  * after authenticating, or a challenge we have no credentials for), ERR_REGISTRY_AUTH (the token
  * service failed or answered nonsense), ERR_REGISTRY_NOT_FOUND (404: no such model, tag or blob),
  * ERR_REGISTRY_HTTP (another 4xx, or a 5xx that outlasted the retries), ERR_REGISTRY_NETWORK
- * (connection refused/reset/dropped, truncated body, after the retries), ERR_REGISTRY_STALLED (no
+ * (connection refused/reset/dropped, truncated body, after the retries; an unknown host at once),
+ * ERR_REGISTRY_TLS (certificate or handshake refused; not retried), ERR_REGISTRY_STALLED (no
  * byte moved for stallTimeoutMs, after the retries), ERR_REGISTRY_DIGEST_MISMATCH (content hashed
  * to another digest: partial data deleted), ERR_REGISTRY_PROTOCOL (a response that breaks the
  * distribution protocol: bad Content-Range, oversized manifest, missing Location…),

@@ -65,9 +65,13 @@ const TRANSIENT_CODES = new Set([
   'ERR_HTTP_REQUEST_TIMEOUT',
 ]);
 
+/** Connection failures another attempt will not cure (a certificate, a name that does not resolve). */
+const finalErrors = new WeakSet<RegistryError>();
+
 /** True for failures another attempt may cure: network faults, stalls, 5xx, 408, 429. */
 export function isTransient(error: unknown): boolean {
   if (error instanceof RegistryError) {
+    if (finalErrors.has(error)) return false;
     if (error.code === 'ERR_REGISTRY_NETWORK' || error.code === 'ERR_REGISTRY_STALLED') return true;
     if (error.code === 'ERR_REGISTRY_HTTP' && error.status !== undefined) return error.status >= 500 || error.status === 408 || error.status === 429;
     return false;
@@ -76,14 +80,24 @@ export function isTransient(error: unknown): boolean {
   return code !== undefined && TRANSIENT_CODES.has(code);
 }
 
-/** Wraps a Node network error as ERR_REGISTRY_NETWORK with the URL (aborts and our own errors pass through). */
+const TLS_FAILURE = /^(CERT_|ERR_TLS_|ERR_SSL_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_|HOSTNAME_MISMATCH)/;
+
+/**
+ * Wraps a Node network error with the URL (aborts and our own errors pass through): a TLS failure as
+ * ERR_REGISTRY_TLS, anything else as ERR_REGISTRY_NETWORK, retried unless it is known to be final.
+ */
 export function networkError(error: unknown, url: URL): unknown {
   if (error instanceof RegistryError) return error;
   if ((error as Error | undefined)?.name === 'AbortError') return error;
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  const transient = code === undefined || TRANSIENT_CODES.has(code) || /aborted|hang up|premature|closed/i.test(String((error as Error)?.message));
-  if (!transient) return new RegistryError('ERR_REGISTRY_NETWORK', `${code}: ${(error as Error).message} (${redactUrl(url)})`, { url: redactUrl(url), cause: error });
-  return new RegistryError('ERR_REGISTRY_NETWORK', `connection failed: ${(error as Error)?.message ?? String(error)} (${redactUrl(url)})`, { url: redactUrl(url), cause: error });
+  const message = (error as Error | undefined)?.message ?? String(error);
+  if (code !== undefined && TLS_FAILURE.test(code)) {
+    return new RegistryError('ERR_REGISTRY_TLS', `TLS with ${url.host} failed: ${code}: ${message} (insecure skips certificate checks for a private registry)`, { url: redactUrl(url), cause: error });
+  }
+  const transient = code === undefined || TRANSIENT_CODES.has(code) || /aborted|hang up|premature|closed/i.test(message);
+  const wrapped = new RegistryError('ERR_REGISTRY_NETWORK', `connection failed: ${code === undefined ? '' : `${code}: `}${message} (${redactUrl(url)})`, { url: redactUrl(url), cause: error });
+  if (!transient) finalErrors.add(wrapped);
+  return wrapped;
 }
 
 function abortReason(signal: AbortSignal): unknown {

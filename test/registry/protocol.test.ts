@@ -5,6 +5,7 @@ import { createHash, generateKeyPairSync, verify } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -25,7 +26,7 @@ import {
 import { encodeManifest, MEDIA_TYPES } from '../../lib/store/manifest.js';
 import { openStore } from '../../lib/store/store.js';
 import { patternBytes, removeTempDirs, sha256, tempDir } from './models.js';
-import { openSshEd25519Pem } from './tokenServer.js';
+import { openSshEd25519Pem, selfSignedTls } from './tokenServer.js';
 
 afterAll(() => removeTempDirs());
 
@@ -150,7 +151,7 @@ async function listen(server: http.Server): Promise<string> {
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
-async function miniRegistry(blobs: Map<string, Buffer>, manifest: Buffer): Promise<MiniRegistry> {
+async function miniRegistry(blobs: Map<string, Buffer>, manifest: Buffer, tlsOptions?: { key: string; cert: string }): Promise<MiniRegistry> {
   const state: MiniRegistry = { origin: '', host: '', storageAuthHeaders: [], blobRequests: 0, mode: 'redirect', close: async () => undefined };
   const serveRange = (req: http.IncomingMessage, res: http.ServerResponse, data: Buffer, honourRange: boolean) => {
     const match = /^bytes=(\d+)-(\d+)$/.exec(req.headers.range ?? '');
@@ -172,7 +173,7 @@ async function miniRegistry(blobs: Map<string, Buffer>, manifest: Buffer): Promi
     serveRange(req, res, data, true);
   });
   const storageOrigin = await listen(storage);
-  const registry = http.createServer((req, res) => {
+  const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
     const url = req.url ?? '';
     if (url.startsWith('/token')) return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"token":"t0k"}');
     if (req.headers.authorization !== 'Bearer t0k') {
@@ -187,9 +188,10 @@ async function miniRegistry(blobs: Map<string, Buffer>, manifest: Buffer): Promi
     state.blobRequests++;
     if (state.mode === 'redirect') return void res.writeHead(307, { location: `${storageOrigin}/store/${encodeURIComponent(digest as string)}` }).end();
     serveRange(req, res, data, state.mode !== 'no-range');
-  });
-  state.origin = await listen(registry);
-  state.host = state.origin.slice('http://'.length);
+  };
+  const registry = tlsOptions === undefined ? http.createServer(handler) : https.createServer(tlsOptions, handler);
+  state.origin = (await listen(registry)).replace('http:', tlsOptions === undefined ? 'http:' : 'https:');
+  state.host = new URL(state.origin).host;
   state.close = async () => {
     registry.closeAllConnections();
     storage.closeAllConnections();
@@ -357,5 +359,49 @@ describe("push to a registry that redirects uploads to storage (Ollama's registr
       storage.closeAllConnections();
       await Promise.all([new Promise((r) => registry.close(r)), new Promise((r) => storage.close(r))]);
     }
+  });
+});
+
+describe('TLS', () => {
+  const model = patternBytes(2_000_000, 12);
+  const config = Buffer.from('{}\n');
+  const manifest = encodeManifest({ mediaType: MEDIA_TYPES.config, digest: sha256(config), size: config.length }, [{ mediaType: MEDIA_TYPES.model, digest: sha256(model), size: model.length }]);
+  const blobs = new Map([
+    [sha256(model), model],
+    [sha256(config), config],
+  ]);
+  const options = { retries: 3, retryDelayMs: 200, partSize: 500_000, ollamaKey: false } as const;
+  let secure: MiniRegistry;
+  let plain: MiniRegistry;
+  beforeAll(async () => {
+    secure = await miniRegistry(blobs, manifest, selfSignedTls());
+    secure.mode = 'direct';
+    plain = await miniRegistry(blobs, manifest);
+    plain.mode = 'direct';
+  });
+  afterAll(async () => {
+    await secure?.close();
+    await plain?.close();
+  });
+
+  it.each([false, true])('insecure: https with a self-signed certificate (bulkTransport %s)', async (bulkTransport) => {
+    const store = await openStore(tempDir('tls'));
+    await pull(`${secure.host}/ns/m:t`, { ...options, insecure: true, bulkTransport, store });
+    expect(readFileSync(store.blobPath(sha256(model))).equals(model)).toBe(true);
+  });
+
+  it('without insecure the certificate is refused at once: ERR_REGISTRY_TLS, no retries', async () => {
+    const store = await openStore(tempDir('tls-refused'));
+    const started = Date.now();
+    const error = (await pull(`${secure.host}/ns/m:t`, { ...options, store }).catch((e: unknown) => e)) as RegistryError;
+    expect(error.code).toBe('ERR_REGISTRY_TLS');
+    expect(error.message).toMatch(/SELF_SIGNED|self.signed/i);
+    expect(Date.now() - started).toBeLessThan(600); // three retries would wait >= 0.7 s
+  });
+
+  it('insecure without a scheme falls back to http when https does not connect (Docker)', async () => {
+    const store = await openStore(tempDir('fallback'));
+    await pull(`${plain.host}/ns/m:t`, { ...options, insecure: true, store });
+    expect((await store.verify()).ok).toBe(true);
   });
 });

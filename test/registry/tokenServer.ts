@@ -63,6 +63,13 @@ function libtrustKeyId(publicKey: KeyObject): string {
 }
 
 const b64url = (b: Buffer | string) => Buffer.from(b).toString('base64url');
+const certificatePem = (der: Buffer) => `-----BEGIN CERTIFICATE-----\n${(der.toString('base64').match(/.{1,64}/g) as string[]).join('\n')}\n-----END CERTIFICATE-----\n`;
+
+/** A key and self-signed certificate for a test TLS server. */
+export function selfSignedTls(commonName = 'gguf-forge test registry'): { key: string; cert: string } {
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  return { key: privateKey.export({ format: 'pem', type: 'pkcs8' }) as string, cert: certificatePem(selfSignedCertificate(privateKey, publicKey, commonName)) };
+}
 
 export interface TokenRequestLog {
   readonly url: string;
@@ -130,7 +137,7 @@ export function createTokenService(options: TokenServiceOptions = {}): TokenServ
   return {
     service,
     issuer,
-    rootCertBundlePem: `-----BEGIN CERTIFICATE-----\n${(cert.toString('base64').match(/.{1,64}/g) as string[]).join('\n')}\n-----END CERTIFICATE-----\n`,
+    rootCertBundlePem: certificatePem(cert),
     requests,
     handle(req, res, origin) {
       if (req.method !== 'GET' || !(req.url ?? '').startsWith(path)) return false;
