@@ -37,7 +37,7 @@ try {
     await f();
     return Number(process.hrtime.bigint() - t) / 1e9;
   };
-  const times = { push: [] as number[], curlPut: [] as number[], pull: [] as number[], curlGet: [] as number[], curlGetSha: [] as number[] };
+  const times = { push: [] as number[], curlPut: [] as number[], pull: [] as number[], curlGet: [] as number[], curlGetSync: [] as number[], curlGetSha: [] as number[] };
 
   for (let run = 0; run < runs; run++) {
     // A new repository each run, so the push uploads (the registry dedups storage, not repository links).
@@ -62,6 +62,10 @@ try {
     const url = `${registry.origin}/v2/bench/model${run}/blobs/${blob.digest}`;
     times.curlGet.push(await time(() => execFileSync('curl', ['-sf', '-o', out, url])));
     rmSync(out, { force: true });
+    // What a pull also guarantees: the blob on disk (fsync) before it is named...
+    times.curlGetSync.push(await time(() => execFileSync('sh', ['-c', `curl -sf -o "${out}" "${url}" && sync "${out}"`])));
+    rmSync(out, { force: true });
+    // ...and its sha256 checked.
     times.curlGetSha.push(await time(() => execFileSync('sh', ['-c', `curl -sf -o "${out}" "${url}" && sha256sum "${out}" >/dev/null`])));
     rmSync(out, { force: true });
   }
@@ -74,6 +78,7 @@ try {
   };
   console.log(`blob ${(size / 1e6).toFixed(0)} MB, ${runs} runs, ${process.platform}-${process.arch}, ${os.cpus().length} cpus, load ${execFileSync('cat', ['/proc/loadavg'], { encoding: 'utf8' }).trim()}`);
   row('pull', times.pull, 'curl GET', times.curlGet);
+  row('pull', times.pull, 'curl GET + fsync', times.curlGetSync);
   row('pull', times.pull, 'curl GET + sha256sum', times.curlGetSha);
   row('push', times.push, 'curl PUT (monolithic)', times.curlPut);
 } finally {
