@@ -32,3 +32,4 @@ export * from './convert/index.js';
 export { SafetensorsCheckpoint, SafetensorsFile, SafetensorsError, parseSafetensorsHeader, writeSafetensors } from './safetensors/index.js';
 export { gemm, gemmSync } from './matmul/index.js';
 export type { GemmOptions, GemmSyncOptions } from './matmul/index.js';
+export * from './registry/index.js';

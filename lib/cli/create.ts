@@ -23,7 +23,7 @@ function jsonThrottle(): (p: CreateProgress) => boolean {
 export const createCommand: Command = {
   name: 'create',
   summary: 'create a model in an Ollama model store from a Modelfile (like ollama create, no server)',
-  usage: 'gguf-forge create NAME [-f Modelfile] [-q TYPE] [--models DIR] [--link] [--threads N] [--json]',
+  usage: 'gguf-forge create NAME [-f Modelfile] [-q TYPE] [--models DIR] [--link] [--threads N] [--insecure] [--no-pull] [--json]',
   async run(argv) {
     const { values, positionals } = parseCommandArgs(
       argv,
@@ -31,6 +31,8 @@ export const createCommand: Command = {
         file: { type: 'string', short: 'f' },
         quantize: { type: 'string', short: 'q' },
         link: { type: 'boolean' },
+        insecure: { type: 'boolean' },
+        'no-pull': { type: 'boolean' },
         threads: { type: 'string' },
         json: { type: 'boolean' },
         ...MODELS_OPTION,
@@ -104,6 +106,8 @@ export const createCommand: Command = {
         store: await storeFromFlag(values.models),
         ...(typeof values.quantize === 'string' ? { quantize: values.quantize } : {}),
         link: values.link === true,
+        // FROM a model the store lacks is pulled first (--insecure: a plain-http registry), as Ollama does.
+        pull: values['no-pull'] === true ? false : { insecure: values.insecure === true },
         ...(values.threads === undefined ? {} : { threads: integerFlag(values.threads, 'threads', 1) }),
         signal: controller.signal,
         onProgress,

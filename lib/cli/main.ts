@@ -8,6 +8,8 @@ import { infoCommand } from './info.js';
 import { inspectCommand } from './inspect.js';
 import { listCommand } from './list.js';
 import { pruneCommand } from './prune.js';
+import { pullCommand } from './pull.js';
+import { pushCommand } from './push.js';
 import { quantizeCommand } from './quantize.js';
 import { rmCommand } from './rm.js';
 import { showCommand } from './show.js';
@@ -26,6 +28,8 @@ const commands: Command[] = [
   rmCommand,
   pruneCommand,
   verifyCommand,
+  pullCommand,
+  pushCommand,
   benchCommand,
 ];
 

@@ -16,6 +16,7 @@ import type { Modelfile } from '../modelfile/types.js';
 import { resolveFileType, type FileTypeInfo } from '../quantize/fileTypes.js';
 import { quantizeModel } from '../quantize/quantizeModel.js';
 import { convertModel, planConversion } from '../convert/convertModel.js';
+import { pull, type PullOptions } from '../registry/pull.js';
 import type { BlobImportMethod } from '../store/blobs.js';
 import { decodeConfigBlob, decodeParamsBlob, encodeConfigBlob, encodeMessagesBlob, encodeParamsBlob, type ModelConfig, type ParamValue } from '../store/configBlob.js';
 import { goFloat32 } from '../store/goJson.js';
@@ -59,6 +60,11 @@ export interface CreateOptions {
   link?: boolean;
   /** Kernel threads for `quantize` (the bytes never depend on it). */
   threads?: number;
+  /**
+   * FROM a model name that is not in the store: pull it from its registry first, as Ollama does
+   * (default true); pull options (insecure, credentials, …) may be given here, or false to refuse.
+   */
+  pull?: boolean | Omit<PullOptions, 'store' | 'signal' | 'env'>;
   signal?: AbortSignal;
   onProgress?: (progress: CreateProgress) => void;
   /** Things Ollama prints as `warning: …`, and notes such as an unused tokenizer.chat_template. */
@@ -539,10 +545,25 @@ async function layersOfModel(ctx: Context, from: string): Promise<{ layers: Pend
   try {
     stored = await store.readManifest(from);
   } catch (error) {
-    if ((error as { code?: unknown }).code === 'ERR_STORE_NOT_FOUND') {
-      throw new CreateError('ERR_CREATE_FROM_MODEL', `FROM ${from}: no such model in ${store.root}, and gguf-forge does not pull models; give a GGUF path or create that model first`, { model: from, cause: error });
+    if ((error as { code?: unknown }).code !== 'ERR_STORE_NOT_FOUND') throw error;
+    const pullOption = ctx.options.pull ?? true;
+    if (pullOption === false) {
+      throw new CreateError('ERR_CREATE_FROM_MODEL', `FROM ${from}: no such model in ${store.root} (pulling is turned off); give a GGUF path or create or pull that model first`, { model: from, cause: error });
     }
-    throw error;
+    // Ollama's create pulls a FROM model it does not have, then builds on it.
+    try {
+      await pull(from, {
+        ...(pullOption === true ? {} : pullOption),
+        store,
+        ...(ctx.options.env === undefined ? {} : { env: ctx.options.env }),
+        ...(signal === undefined ? {} : { signal }),
+        onProgress: (p) => ctx.emit({ status: p.status, ...(p.digest === undefined ? {} : { digest: p.digest }), ...(p.total === undefined ? {} : { total: p.total }), ...(p.completed === undefined ? {} : { completed: p.completed }) }),
+      });
+      stored = await store.readManifest(from);
+    } catch (pullError) {
+      if (signal?.aborted) throw pullError;
+      throw new CreateError('ERR_CREATE_FROM_MODEL', `FROM ${from}: no such model in ${store.root}, and pulling it failed: ${(pullError as Error).message}`, { model: from, cause: pullError });
+    }
   }
   const fromName = displayShortest(stored.name);
   let config: ModelConfig | undefined;

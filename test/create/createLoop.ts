@@ -17,6 +17,7 @@ for (let i = 0; ; i++) {
       modelfile,
       models: root,
       link: i % 2 === 1,
+      pull: false, // a FROM model an earlier run never finished is simply missing here
       ...(quantize ? { quantize: 'Q4_K_M' } : {}),
       onProgress: (p) => {
         if (p.total === undefined) process.stdout.write(`${p.status}\n`);

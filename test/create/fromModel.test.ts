@@ -51,7 +51,7 @@ describe.skipIf(!sharedDataAvailable)('create FROM an existing model', () => {
 
   it('refuses a base the store does not have, and an invalid base name', async () => {
     const root = join(tempDir('from-missing'), 'models');
-    await expect(create('x', { modelfile: 'FROM llama3.2\n', models: root })).rejects.toMatchObject({ code: 'ERR_CREATE_FROM_MODEL', message: expect.stringMatching(/does not pull/) });
+    await expect(create('x', { modelfile: 'FROM llama3.2\n', models: root, pull: false })).rejects.toMatchObject({ code: 'ERR_CREATE_FROM_MODEL', message: expect.stringMatching(/pulling is turned off/) });
     await expect(create('x', { modelfile: 'FROM a/b/c/d/e\n', models: root })).rejects.toMatchObject({ code: 'ERR_STORE_NAME' });
   });
 

@@ -1,6 +1,7 @@
 // Push and pull through a real registry (Debian's docker-registry, distribution 2.8).
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { create } from '../../lib/create/create.js';
 import { pull, push, RegistryError } from '../../lib/registry/index.js';
 import { MEDIA_TYPES } from '../../lib/store/manifest.js';
 import { displayShortest, parseModelName } from '../../lib/store/names.js';
@@ -49,6 +50,16 @@ describe.skipIf(missingReason !== undefined)('push and pull through docker-regis
     expect(report.tempFiles).toEqual([]); // no partial or part file left behind
     expect(events[0]).toBe('pulling manifest');
     expect(events.slice(-2)).toEqual(['writing manifest', 'success']);
+  });
+
+  it('create FROM a name the store lacks pulls it first, then builds on it', async () => {
+    const target = await openStore(tempDir('create-pull'));
+    const statuses: string[] = [];
+    const result = await create('derived', { store: target, modelfile: `FROM ${nameA}\nSYSTEM derived\n`, pull: fast, onProgress: (p) => statuses.push(p.status) });
+    expect((await target.readManifest(nameA)).bytes.equals((await source.readManifest(nameA)).bytes)).toBe(true);
+    expect(statuses[0]).toBe('pulling manifest');
+    expect(result.layers.filter((l) => l.mediaType === MEDIA_TYPES.system)).toHaveLength(1);
+    expect((await target.verify()).problems).toEqual([]);
   });
 
   it('pushing or pulling again moves no blob bytes', async () => {
