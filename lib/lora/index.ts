@@ -6,3 +6,4 @@ export { ADAPTER_ARCHITECTURES, adapterFromDirectory, adapterFromGguf, type Adap
 export { architecturesFromName, type AdapterCheckOptions } from './baseModelName.js';
 export { checkAdapterAgainstBase, openAdapter, type AdapterCheck } from './check.js';
 export { ADAPTER_OUT_TYPES, convertAdapter, isAdapterDirectory, type ConvertAdapterOptions, type ConvertAdapterProgress, type ConvertAdapterResult } from './convertAdapter.js';
+export { loraScale, mergeLora, type MergeLoraOptions, type MergeLoraProgress, type MergeLoraResult } from './merge.js';

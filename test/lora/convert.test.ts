@@ -133,7 +133,7 @@ describe.skipIf(!sharedDataAvailable)('real adapters convert to GGUF LoRA', () =
         // lora_a = aᵀ (r × n_in); lora_b = bᵀ (n_out × r), rows un-permuted for q with 32 heads.
         const at = new Float32Array(8 * 4096);
         for (let i = 0; i < 4096; i++) for (let k = 0; k < 8; k++) at[k * 4096 + i] = a.values[i * 8 + k]!;
-        let bt = new Float32Array(nOut * 8);
+        let bt: Float32Array = new Float32Array(nOut * 8);
         for (let k = 0; k < 8; k++) for (let o = 0; o < nOut; o++) bt[o * 8 + k] = b.values[k * nOut + o]!;
         if (proj === 'q') bt = referencePermute(bt, nOut, 8, 32);
         expect(firstDifference(f32Of(file, `${g}.lora_a`), at), `${g}.lora_a`).toBe('');
