@@ -2,11 +2,12 @@
 // shapes and change the logits; merge-lora output gives the logits llama.cpp gives with the adapter
 // applied at run time; and for a Llama base (Q/K permuted) both equal a model merged in Hugging
 // Face space and converted, which checks the permutation independently.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { convertModel } from '../../lib/convert/convertModel.js';
+import { MappedGguf } from '../../lib/gguf/mappedGguf.js';
 import { convertAdapter, mergeLora } from '../../lib/lora/index.js';
 import { writeSafetensors } from '../../lib/safetensors/writer.js';
 import { llamaSpecs, Rng, TOKENIZERS, writeHfModel } from '../convert/hfFixtures.js';
@@ -86,7 +87,7 @@ describe.skipIf(!nlc || !sharedDataAvailable)('GGUF LoRAs in llama.cpp', () => {
     // The directory merges directly too, to the same bytes as through the GGUF adapter.
     const fromDir = join(dir, 'qwen-merged-dir.gguf');
     await mergeLora(base, sharedData('lora', 'peft-qwen2.5-0.5b-instruct-r8'), fromDir, { threads: 2 });
-    expect(Buffer.compare(await import('node:fs').then((f) => f.readFileSync(fromDir)), await import('node:fs').then((f) => f.readFileSync(merged)))).toBe(0);
+    expect(readFileSync(fromDir).equals(readFileSync(merged))).toBe(true);
 
     // --scale: half the adapter at run time equals a merge at scale 0.5.
     const halfMerged = join(dir, 'qwen-merged-half.gguf');
@@ -110,7 +111,7 @@ describe.skipIf(!nlc || !sharedDataAvailable)('GGUF LoRAs in llama.cpp', () => {
     rmSync(base);
   }, 300_000);
 
-  test('Llama (Q/K permuted) PEFT adapter on q,k,v,o,gate,up,down: run-time LoRA = merge-lora = the HF-space merge converted', async () => {
+  test('Llama (Q/K permuted) PEFT adapter on q,k,v,o,gate,up,down and the embeddings: run-time LoRA = merge-lora = the HF-space merge converted', async () => {
     const shape = { vocab: 32000, hidden: 256, ff: 96, layers: 2, heads: 8, kvHeads: 4 };
     const config = {
       architectures: ['LlamaForCausalLM'], hidden_size: shape.hidden, intermediate_size: shape.ff, num_hidden_layers: shape.layers, num_attention_heads: shape.heads,
@@ -147,6 +148,25 @@ describe.skipIf(!nlc || !sharedDataAvailable)('GGUF LoRAs in llama.cpp', () => {
       }
       merged.set(name, w);
     }
+    {
+      // An embedding LoRA (PEFT lora_embedding_A (r, vocab), lora_embedding_B (hidden, r)): the delta
+      // is (B·A)ᵀ, and llama.cpp gathers token rows of lora_a, stored transposed.
+      const t = hf.tensors.get('model.embed_tokens.weight')!;
+      const [vocab, hidden] = t.shape as [number, number];
+      const A = Float32Array.from({ length: rank * vocab }, () => rng.normal() * 0.3);
+      const B = Float32Array.from({ length: hidden * rank }, () => rng.normal() * 0.3);
+      tensors.push({ name: 'base_model.model.model.embed_tokens.lora_embedding_A', dtype: 'F32', shape: [rank, vocab], data: new Uint8Array(A.buffer) });
+      tensors.push({ name: 'base_model.model.model.embed_tokens.lora_embedding_B', dtype: 'F32', shape: [hidden, rank], data: new Uint8Array(B.buffer) });
+      const w = Float32Array.from(t.values);
+      for (let v = 0; v < vocab; v++) {
+        for (let h = 0; h < hidden; h++) {
+          let sum = 0;
+          for (let k = 0; k < rank; k++) sum += B[h * rank + k]! * A[k * vocab + v]!;
+          w[v * hidden + h] = t.values[v * hidden + h]! + (alpha / rank) * sum;
+        }
+      }
+      merged.set('model.embed_tokens.weight', w);
+    }
     tensors.sort((x, y) => (x.name < y.name ? -1 : 1));
     await writeSafetensors(join(adapterDir, 'adapter_model.safetensors'), tensors);
     writeFileSync(join(adapterDir, 'adapter_config.json'), JSON.stringify({ peft_type: 'LORA', r: rank, lora_alpha: alpha, base_model_name_or_path: 'meta-llama/Llama-2-7b-hf' }));
@@ -168,6 +188,15 @@ describe.skipIf(!nlc || !sharedDataAvailable)('GGUF LoRAs in llama.cpp', () => {
     await convertModel(hfMerged.dir, reference, { outType: 'f32', threads: 2 });
     const lora = join(dir, 'llama-lora.gguf');
     await convertAdapter(adapterDir, lora, { base });
+    {
+      using g = MappedGguf.open(lora);
+      expect(g.tensor('token_embd.weight.lora_a')?.shape).toEqual([rank, shape.vocab]);
+      expect(g.tensor('token_embd.weight.lora_b')?.shape).toEqual([rank, shape.hidden]);
+    }
+    // A config.json base (convert_lora_to_gguf.py's --base) gives the same file as the GGUF base.
+    const fromConfig = join(dir, 'llama-lora-config.gguf');
+    await convertAdapter(adapterDir, fromConfig, { base: hf.dir });
+    expect(readFileSync(fromConfig).equals(readFileSync(lora))).toBe(true);
     const ours = join(dir, 'llama-merged.gguf');
     await mergeLora(base, lora, ours, { threads: 2 });
 
