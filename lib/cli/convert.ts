@@ -10,7 +10,7 @@ function mib(bytes: number): string {
 export const convertCommand: Command = {
   name: 'convert',
   summary: 'convert a Hugging Face safetensors model directory to GGUF as convert_hf_to_gguf.py does',
-  usage: 'gguf-forge convert HF_DIR|ADAPTER_DIR OUT.gguf [--outtype f32|f16|bf16|q8_0|auto|TYPE] [--base BASE] [--model-name NAME] [--pre-tokenizer NAME] [--threads N] [--json]',
+  usage: 'gguf-forge convert HF_DIR OUT.gguf [--outtype f32|f16|bf16|q8_0|auto|TYPE] [--base BASE] [--model-name NAME] [--pre-tokenizer NAME] [--threads N] [--json]',
   async run(argv) {
     const { values, positionals } = parseCommandArgs(
       argv,
@@ -35,8 +35,8 @@ export const convertCommand: Command = {
           'Q3_K_S Q3_K_M Q3_K_L Q4_K_S Q4_K_M Q5_K_S Q5_K_M Q6_K IQ4_NL IQ4_XS) for the file `--outtype f16` then llama-quantize',
           'would give, in one pass without the F16 file.',
           `Architectures: ${SUPPORTED_ARCHITECTURES.join(', ')}.`,
-          'A LoRA adapter directory (PEFT adapter_config.json + adapter_model.safetensors, or MLX adapters.safetensors)',
-          'becomes a GGUF LoRA as convert_lora_to_gguf.py writes it (--outtype f32 by default, f16, bf16, q8_0, auto),',
+          'HF_DIR may also be a LoRA adapter directory (PEFT adapter_config.json + adapter_model.safetensors, or MLX adapters.safetensors):',
+          'it becomes a GGUF LoRA as convert_lora_to_gguf.py writes it (--outtype f32 by default, f16, bf16, q8_0, auto),',
           'checked first against --base BASE: the base model as a GGUF file or a directory with config.json.',
           'The file appears at OUT only when complete.',
           '',
