@@ -1,5 +1,6 @@
 import { SUPPORTED_ARCHITECTURES } from '../convert/architectures.js';
 import { convertModel, type ConvertProgress } from '../convert/convertModel.js';
+import { convertAdapter, isAdapterDirectory } from '../lora/convertAdapter.js';
 import { integerFlag, parseCommandArgs, printJson, UsageError, type Command } from './usage.js';
 
 function mib(bytes: number): string {
@@ -9,7 +10,7 @@ function mib(bytes: number): string {
 export const convertCommand: Command = {
   name: 'convert',
   summary: 'convert a Hugging Face safetensors model directory to GGUF as convert_hf_to_gguf.py does',
-  usage: 'gguf-forge convert HF_DIR OUT.gguf [--outtype f32|f16|bf16|q8_0|auto|TYPE] [--model-name NAME] [--pre-tokenizer NAME] [--threads N] [--json]',
+  usage: 'gguf-forge convert HF_DIR OUT.gguf [--outtype f32|f16|bf16|q8_0|auto|TYPE] [--base BASE] [--model-name NAME] [--pre-tokenizer NAME] [--threads N] [--json]',
   async run(argv) {
     const { values, positionals } = parseCommandArgs(
       argv,
@@ -17,6 +18,8 @@ export const convertCommand: Command = {
         outtype: { type: 'string' },
         'model-name': { type: 'string' },
         'pre-tokenizer': { type: 'string' },
+        base: { type: 'string' },
+        'ignore-base-model-name': { type: 'boolean' },
         threads: { type: 'string' },
         json: { type: 'boolean' },
       },
@@ -32,6 +35,9 @@ export const convertCommand: Command = {
           'Q3_K_S Q3_K_M Q3_K_L Q4_K_S Q4_K_M Q5_K_S Q5_K_M Q6_K IQ4_NL IQ4_XS) for the file `--outtype f16` then llama-quantize',
           'would give, in one pass without the F16 file.',
           `Architectures: ${SUPPORTED_ARCHITECTURES.join(', ')}.`,
+          'HF_DIR may also be a LoRA adapter directory (PEFT adapter_config.json + adapter_model.safetensors, or MLX adapters.safetensors):',
+          'it becomes a GGUF LoRA as convert_lora_to_gguf.py writes it (--outtype f32 by default, f16, bf16, q8_0, auto),',
+          'checked first against --base BASE: the base model as a GGUF file or a directory with config.json.',
           'The file appears at OUT only when complete.',
           '',
         ].join('\n'),
@@ -46,6 +52,24 @@ export const convertCommand: Command = {
     const onSignal = () => controller.abort(new Error('interrupted'));
     process.once('SIGINT', onSignal);
     try {
+      if (isAdapterDirectory(input)) {
+        const result = await convertAdapter(input, output, {
+          base: typeof values.base === 'string' ? values.base : undefined,
+          outType: typeof values.outtype === 'string' ? values.outtype : undefined,
+          name: typeof values['model-name'] === 'string' ? values['model-name'] : undefined,
+          ignoreBaseModelName: values['ignore-base-model-name'] === true,
+          threads: integerFlag(values.threads, 'threads', 1),
+          signal: controller.signal,
+        });
+        if (json) printJson({ ...result, metadata: result.metadata.map((m) => m.key) });
+        else {
+          process.stdout.write(
+            `${output}: ${result.format} LoRA adapter -> ${result.architecture} GGUF LoRA (alpha ${result.alpha}), ${result.outType}, ${result.tensors.length} tensors, ${mib(result.outputBytes)} in ${result.seconds.toFixed(2)} s\n`,
+          );
+        }
+        return 0;
+      }
+      if (values.base !== undefined) throw new UsageError(`--base applies to adapter directories; ${input} is not one`);
       const result = await convertModel(input, output, {
         outType: typeof values.outtype === 'string' ? values.outtype : undefined,
         name: typeof values['model-name'] === 'string' ? values['model-name'] : undefined,

@@ -45,8 +45,8 @@ const GEMMA3_DEFAULTS: ConfigDefaults = {
   },
 };
 
-const GEMMA_NAMES: NameMap = { global: COMMON_GLOBAL, block: COMMON_BLOCK };
-const GEMMA2_NAMES: NameMap = {
+export const GEMMA_NAMES: NameMap = { global: COMMON_GLOBAL, block: COMMON_BLOCK };
+export const GEMMA2_NAMES: NameMap = {
   global: COMMON_GLOBAL,
   block: {
     ...COMMON_BLOCK,

@@ -17,6 +17,7 @@ import {
   textModelParameters,
   type ArchitectureConverter,
   type ModelContext,
+  type NameMap,
   type NamedSource,
   type PlannedTensor,
 } from './model.js';
@@ -46,7 +47,7 @@ const MIXTRAL_DEFAULTS: ConfigDefaults = {
   },
 };
 
-const LLAMA_NAMES = { global: COMMON_GLOBAL, block: { ...COMMON_BLOCK, 'block_sparse_moe.gate': 'ffn_gate_inp' } };
+export const LLAMA_NAMES: NameMap = { global: COMMON_GLOBAL, block: { ...COMMON_BLOCK, 'block_sparse_moe.gate': 'ffn_gate_inp' } };
 const EXPERT_NAMES: Record<string, string> = { w1: 'ffn_gate_exps', w2: 'ffn_down_exps', w3: 'ffn_up_exps' };
 
 /** Llama 3 rope scaling factors (LlamaModel.generate_extra_tensors), in float32 arithmetic like torch. */

@@ -24,7 +24,7 @@ const PHI3_DEFAULTS: ConfigDefaults = {
   },
 };
 
-const PHI3_NAMES: NameMap = { global: COMMON_GLOBAL, block: { ...COMMON_BLOCK, 'self_attn.qkv_proj': 'attn_qkv', 'mlp.gate_up_proj': 'ffn_up' } };
+export const PHI3_NAMES: NameMap = { global: COMMON_GLOBAL, block: { ...COMMON_BLOCK, 'self_attn.qkv_proj': 'attn_qkv', 'mlp.gate_up_proj': 'ffn_up' } };
 
 interface RopeSetup {
   ropeDims: number;

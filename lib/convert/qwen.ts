@@ -28,7 +28,7 @@ const QWEN3_DEFAULTS: ConfigDefaults = {
   },
 };
 
-const QWEN_NAMES: NameMap = { global: COMMON_GLOBAL, block: { ...COMMON_BLOCK, 'self_attn.q_norm': 'attn_q_norm', 'self_attn.k_norm': 'attn_k_norm' } };
+export const QWEN_NAMES: NameMap = { global: COMMON_GLOBAL, block: { ...COMMON_BLOCK, 'self_attn.q_norm': 'attn_q_norm', 'self_attn.k_norm': 'attn_k_norm' } };
 
 function qwenConverter(names: string[], arch: 'qwen2' | 'qwen3', defaults: ConfigDefaults): ArchitectureConverter {
   return {
