@@ -33,3 +33,4 @@ export { SafetensorsCheckpoint, SafetensorsFile, SafetensorsError, parseSafetens
 export { gemm, gemmSync } from './matmul/index.js';
 export type { GemmOptions, GemmSyncOptions } from './matmul/index.js';
 export * from './registry/index.js';
+export * from './lora/index.js';

@@ -7,6 +7,7 @@ import { createCommand } from './create.js';
 import { infoCommand } from './info.js';
 import { inspectCommand } from './inspect.js';
 import { listCommand } from './list.js';
+import { mergeLoraCommand } from './merge-lora.js';
 import { pruneCommand } from './prune.js';
 import { pullCommand } from './pull.js';
 import { pushCommand } from './push.js';
@@ -21,6 +22,7 @@ const commands: Command[] = [
   infoCommand,
   quantizeCommand,
   convertCommand,
+  mergeLoraCommand,
   createCommand,
   listCommand,
   showCommand,

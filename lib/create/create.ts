@@ -17,6 +17,7 @@ import { resolveFileType, type FileTypeInfo } from '../quantize/fileTypes.js';
 import { quantizeModel } from '../quantize/quantizeModel.js';
 import { convertModel, planConversion } from '../convert/convertModel.js';
 import { pull, type PullOptions } from '../registry/pull.js';
+import { checkAdapterAgainstBase, convertAdapter } from '../lora/index.js';
 import type { BlobImportMethod } from '../store/blobs.js';
 import { decodeConfigBlob, decodeParamsBlob, encodeConfigBlob, encodeMessagesBlob, encodeParamsBlob, type ModelConfig, type ParamValue } from '../store/configBlob.js';
 import { goFloat32 } from '../store/goJson.js';
@@ -215,6 +216,15 @@ async function createOnce(ctx: Context, name: ModelName, request: ModelfileReque
     throw new CreateError('ERR_CREATE_NO_MODELFILE', "neither 'from' or 'files' was specified");
   }
   const factsOf = (p: PendingLayer) => ('plan' in p ? p.plan.facts : 'staged' in p ? p.staged.facts : undefined);
+  // The base an adapter must fit: the first model layer's GGUF (or the folder being converted).
+  const basePath = (() => {
+    for (const p of base) {
+      if ('plan' in p && p.plan.mediaType === MEDIA_TYPES.model) return p.plan.path;
+      if ('convert' in p) return p.convert.dir;
+      if ('staged' in p && p.staged.layer.mediaType === MEDIA_TYPES.model) return store.blobPath(p.staged.layer.digest);
+    }
+    return undefined;
+  })();
   const mediaTypeOf = (p: PendingLayer) => ('plan' in p ? p.plan.mediaType : 'staged' in p ? p.staged.layer.mediaType : MEDIA_TYPES.model);
   const modelFacts = base.filter((p) => mediaTypeOf(p) === MEDIA_TYPES.model && factsOf(p) !== undefined).map((p) => factsOf(p) as GgufFacts);
   const converting = base.flatMap((p) => ('convert' in p ? [p.convert] : []));
@@ -224,12 +234,29 @@ async function createOnce(ctx: Context, name: ModelName, request: ModelfileReque
   }
   const adapters: PendingLayer[] = [];
   if (request.adapter !== undefined) {
-    const adapter = await inspectSource(ctx, request.adapter, 'ADAPTER');
-    const family = modelFacts[0]?.architecture ?? converting[0]?.architecture;
-    if (family && adapter.plan.facts.architecture && adapter.plan.facts.architecture !== family) {
-      throw new CreateError('ERR_CREATE_ADAPTER', `expected an adapter for ${family} models but ${request.adapter.written} is for ${adapter.plan.facts.architecture}`, { path: request.adapter.path });
+    const source = request.adapter;
+    // Every adapter tensor must fit a base tensor before anything is stored; the first mismatch names both shapes.
+    const check = (adapterPath: string) => {
+      if (basePath === undefined) return;
+      try {
+        checkAdapterAgainstBase(adapterPath, basePath);
+      } catch (error) {
+        throw new CreateError('ERR_CREATE_ADAPTER', `ADAPTER ${source.written} does not fit the base model: ${(error as Error).message}`, { path: source.path, cause: error });
+      }
+    };
+    if (source.kind === 'directory') {
+      if (basePath === undefined) throw new CreateError('ERR_CREATE_ADAPTER', `ADAPTER ${source.written} is a folder: converting it needs a base model GGUF or folder in FROM`, { path: source.path });
+      check(source.path);
+      adapters.push({ adapterDir: { dir: source.path, written: source.written, base: basePath } });
+    } else {
+      const adapter = await inspectSource(ctx, source, 'ADAPTER');
+      const family = modelFacts[0]?.architecture ?? converting[0]?.architecture;
+      if (family && adapter.plan.facts.architecture && adapter.plan.facts.architecture !== family) {
+        throw new CreateError('ERR_CREATE_ADAPTER', `expected an adapter for ${family} models but ${source.written} is for ${adapter.plan.facts.architecture}`, { path: source.path });
+      }
+      check(source.path);
+      adapters.push(adapter);
     }
-    adapters.push(adapter);
   }
   const drafts: PendingLayer[] = [];
   for (const file of request.draftFiles ?? []) drafts.push(await inspectSource(ctx, file, 'DRAFT'));
@@ -237,7 +264,10 @@ async function createOnce(ctx: Context, name: ModelName, request: ModelfileReque
   // Then the bytes: copied, linked or quantized into the store, in layer order.
   const staged: StagedLayer[] = [];
   for (const pending of [...base, ...adapters, ...drafts]) {
-    staged.push('plan' in pending ? await importSource(ctx, pending.plan) : 'convert' in pending ? await convertInto(ctx, pending.convert) : pending.staged);
+    if ('plan' in pending) staged.push(await importSource(ctx, pending.plan));
+    else if ('convert' in pending) staged.push(await convertInto(ctx, pending.convert));
+    else if ('adapterDir' in pending) staged.push(await convertAdapterInto(ctx, pending.adapterDir));
+    else staged.push(pending.staged);
   }
 
   // createModel: base layers, then adapters, then drafts; then TEMPLATE, SYSTEM, LICENSE, params, messages.
@@ -394,8 +424,16 @@ interface ConvertSource {
   architecture: string;
 }
 
+/** A PEFT or MLX adapter folder (ADAPTER ./dir), checked against the base and waiting to be converted. */
+interface AdapterSource {
+  dir: string;
+  written: string;
+  /** The base model the adapter was checked against and is converted for (a GGUF file or a safetensors folder). */
+  base: string;
+}
+
 /** A layer that is ready (inherited from a model), a GGUF still to be brought in, or a folder to convert. */
-type PendingLayer = { staged: StagedLayer } | { plan: SourcePlan } | { convert: ConvertSource };
+type PendingLayer = { staged: StagedLayer } | { plan: SourcePlan } | { convert: ConvertSource } | { adapterDir: AdapterSource };
 
 /**
  * createModel's quantize decision for a model layer: refused unless the model is F32/F16/BF16, skipped
@@ -498,6 +536,24 @@ async function convertInto(ctx: Context, source: ConvertSource): Promise<StagedL
     adopted = true;
     ctx.ggufs.push({ source: source.dir, mediaType: MEDIA_TYPES.model, digest: blob.digest, size: blob.size, method: 'convert' });
     return { layer: { mediaType: MEDIA_TYPES.model, digest: blob.digest, size: blob.size }, status: `${blob.created ? 'creating new layer' : 'using existing layer'} ${blob.digest}`, facts };
+  } finally {
+    if (!adopted) await rm(temp, { force: true });
+  }
+}
+
+/** Ollama's adapter conversion: a PEFT/MLX folder becomes a GGUF LoRA in a temp file in blobs/, then the adapter blob. */
+async function convertAdapterInto(ctx: Context, source: AdapterSource): Promise<StagedLayer> {
+  const { store, signal } = ctx;
+  const temp = await store.blobTempPath('adapter');
+  let adopted = false;
+  try {
+    ctx.emit({ status: 'converting adapter' });
+    await convertAdapter(source.dir, temp, { base: source.base, ...(signal === undefined ? {} : { signal }) });
+    const facts = ggufFacts(await readGguf(temp, signal === undefined ? {} : { signal }));
+    const blob = await store.adoptBlobFile(temp, signal === undefined ? {} : { signal });
+    adopted = true;
+    ctx.ggufs.push({ source: source.dir, mediaType: MEDIA_TYPES.adapter, digest: blob.digest, size: blob.size, method: 'convert' });
+    return { layer: { mediaType: MEDIA_TYPES.adapter, digest: blob.digest, size: blob.size }, status: `${blob.created ? 'creating new layer' : 'using existing layer'} ${blob.digest}`, facts };
   } finally {
     if (!adopted) await rm(temp, { force: true });
   }
