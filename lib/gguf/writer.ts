@@ -13,6 +13,8 @@ import type { GgufArray, GgufMetadataEntry, GgufTensorInfo, GgufValue } from './
 
 /** Writes are coalesced into buffers of this size before they reach the sink. */
 export const WRITE_BUFFER_BYTES = 8 << 20;
+/** Pieces at least this large bypass the buffer. */
+const DIRECT_WRITE_BYTES = 1 << 20;
 const DEFAULT_ALIGNMENT = 32;
 const GGUF_MAGIC = [0x47, 0x47, 0x55, 0x46];
 
@@ -576,7 +578,10 @@ export class GgufWriter {
 
   async #append(bytes: Uint8Array): Promise<void> {
     const buffer = this.#buffer;
-    if (this.#fill === 0 && bytes.length >= buffer.length) {
+    // Large pieces (a quantized row chunk) go to the sink as they are: copying them into the
+    // buffer first would only add a pass over the bytes.
+    if (bytes.length >= DIRECT_WRITE_BYTES || (this.#fill === 0 && bytes.length >= buffer.length)) {
+      await this.#flush();
       await this.#sink.write(bytes);
       return;
     }

@@ -31,6 +31,11 @@ export interface QuantizeSyncOptions {
   imatrix?: Float32Array | null;
   /** Threads to split rows over (default: the native pool size). The bytes never depend on it. */
   threads?: number;
+  /**
+   * Write into this buffer (exactly the output's length, not overlapping the source) instead of a new
+   * one, e.g. to reuse two buffers across the row chunks of a large tensor. It is what resolves.
+   */
+  output?: Uint8Array;
 }
 
 export interface QuantizeOptions extends QuantizeSyncOptions {
@@ -110,7 +115,18 @@ function planQuantize(typeArg: unknown, source: unknown, options: unknown): Quan
     imatrix = o.imatrix;
   }
   const threads = threadsOption(o.threads);
-  return { type, sourceType, source: src, rows, cols, imatrix, threads, dst: new Uint8Array(quantizedByteLength(type, rows, cols)) };
+  const outputBytes = quantizedByteLength(type, rows, cols);
+  let dst: Uint8Array;
+  if (o.output === undefined) dst = new Uint8Array(outputBytes);
+  else {
+    if (!(o.output instanceof Uint8Array)) fail(TypeError, 'a Uint8Array', 'output', o.output);
+    if (o.output.length !== outputBytes) fail(RangeError, `a Uint8Array of exactly ${outputBytes} bytes`, 'output', o.output);
+    if (o.output.buffer === src.buffer && o.output.byteOffset < src.byteOffset + src.byteLength && src.byteOffset < o.output.byteOffset + o.output.byteLength) {
+      fail(RangeError, 'a buffer that does not overlap the source', 'output', o.output);
+    }
+    dst = o.output;
+  }
+  return { type, sourceType, source: src, rows, cols, imatrix, threads, dst };
 }
 
 /** Gives a native error the stack of the caller's call site, captured before the native call. */

@@ -303,19 +303,32 @@ async function* tensorChunks(model: MappedGguf, job: TensorJob, threads: number 
   const pieces: { matrix: number; row: number; rows: number }[] = [];
   for (let m = 0; m < matrices; m++) for (let r = 0; r < ne1; r += rowsPerChunk) pieces.push({ matrix: m, row: r, rows: Math.min(rowsPerChunk, ne1 - r) });
 
+  // Two output buffers, alternating: one is being written while the next chunk is quantized into
+  // the other (the writer keeps no reference once a write has resolved).
+  const buffers: Uint8Array[] = [];
+  let turn = 0;
+  const outputFor = (rows: number): Uint8Array => {
+    const bytes = (rows * job.outBytes) / (matrices * ne1);
+    const slot = turn++ % 2;
+    const buffer = buffers[slot];
+    if (buffer && buffer.length >= bytes) return buffer.subarray(0, bytes);
+    buffers[slot] = new Uint8Array(bytes);
+    return buffers[slot] as Uint8Array;
+  };
   const run = (p: { matrix: number; row: number; rows: number }): Promise<Uint8Array> => {
     const first = p.matrix * ne1 + p.row;
+    const output = outputFor(p.rows);
     const imatrix = job.imatrix ? job.imatrix.subarray(p.matrix * ne0, (p.matrix + 1) * ne0) : null;
     if (SOURCE_TYPES.has(choice.sourceType)) {
       const size = elementBytes(choice.sourceType);
       const source = data.subarray(first * ne0 * size, (first + p.rows) * ne0 * size);
-      return quantize(target, source, { rows: p.rows, cols: ne0, sourceType: choice.sourceType, imatrix, threads, signal });
+      return quantize(target, source, { rows: p.rows, cols: ne0, sourceType: choice.sourceType, imatrix, threads, signal, output });
     }
     // Requantizing: dequantize the rows to f32 first, as llama.cpp does.
     const layout = ggmlTypeInfo(choice.sourceType);
     const rowBytes = (ne0 / (layout?.blockSize ?? 1)) * (layout?.typeSize ?? 0);
     const floats = dequantize(choice.sourceType, data.subarray(first * rowBytes, (first + p.rows) * rowBytes), p.rows * ne0, { threads });
-    return quantize(target, floats, { rows: p.rows, cols: ne0, imatrix, threads, signal });
+    return quantize(target, floats, { rows: p.rows, cols: ne0, imatrix, threads, signal, output });
   };
 
   let pending = pieces.length > 0 ? run(pieces[0] as (typeof pieces)[number]) : undefined;

@@ -155,3 +155,23 @@ describe('quantize() runs off the JS thread', () => {
     expect(worst).toBeLessThan(0.05);
   });
 });
+
+describe('quantize() into a caller-provided output buffer', () => {
+  test('writes the same bytes into the buffer it is given and resolves with it', async () => {
+    const x = sample(4, 256, 3);
+    const expected = await quantize('Q4_K', x, { rows: 4, cols: 256 });
+    const output = new Uint8Array(expected.length).fill(0xee);
+    const result = await quantize('Q4_K', x, { rows: 4, cols: 256, output });
+    expect(result).toBe(output);
+    expect(Buffer.from(output).equals(Buffer.from(expected))).toBe(true);
+  });
+
+  test('a buffer of the wrong size, type or overlapping the source is refused', () => {
+    const x = sample(1, 256, 3);
+    expect(() => quantizeSync('Q8_0', x, { rows: 1, cols: 256, output: new Uint8Array(10) })).toThrow(RangeError);
+    expect(() => quantizeSync('Q8_0', x, { rows: 1, cols: 256, output: new Float32Array(68) as unknown as Uint8Array })).toThrow(TypeError);
+    const shared = new Uint8Array(256 * 4 + 272);
+    const source = new Uint8Array(shared.buffer, 0, 256 * 4);
+    expect(() => quantizeSync('Q8_0', source, { rows: 1, cols: 256, output: new Uint8Array(shared.buffer, 512, 272) })).toThrow(/overlap/);
+  });
+});
