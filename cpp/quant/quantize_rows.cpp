@@ -87,6 +87,12 @@ bool quantize_rows(const QuantizeRowsJob& job, const KernelTable& table, const s
       const float* x = source_as_f32(job, table, job.src + static_cast<size_t>(r) * src_row_bytes,
                                      static_cast<size_t>(nr * job.cols), widened, halves);
       uint8_t* y = job.dst + static_cast<size_t>(r) * row_bytes;
+      // F16 targets take the dispatch table's SIMD row converter (bit-exact with ggml's
+      // ggml_fp32_to_fp16_row, as the reference kernel is): a conversion should run at memory speed.
+      if (job.type == static_cast<int>(GgmlType::F16) && aligned(y, alignof(uint16_t))) {
+        table.fp32_to_fp16_row(x, reinterpret_cast<uint16_t*>(y), static_cast<size_t>(nr * job.cols));
+        continue;
+      }
       // Block structs hold uint16 fields and F32 rows floats: write through an aligned buffer
       // when the caller's view is not aligned.
       if (aligned(y, alignof(float))) {
