@@ -239,10 +239,11 @@ async function* readChunks(jobs: WriteJob[], signal: AbortSignal | undefined): A
 }
 
 async function* encodeChunks(source: AsyncGenerator<IndexedChunk>, jobs: WriteJob[], threads: number | undefined, signal: AbortSignal | undefined): AsyncGenerator<IndexedChunk> {
+  const pool = new BufferPool();
   for await (const { job, chunk } of source) {
     const j = jobs[job]!;
-    let c = await encodeChunk(chunk, j.stageType, threads, signal);
-    if (j.type !== j.stageType) c = await encodeChunk(c, j.type, threads, signal);
+    let c = await encodeChunk(chunk, j.stageType, threads, signal, pool);
+    if (j.type !== j.stageType) c = await encodeChunk(c, j.type, threads, signal, pool);
     yield { job, chunk: c };
   }
 }

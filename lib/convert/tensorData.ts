@@ -2,7 +2,7 @@
 // reads (so the resident set stays at a few chunks, not the whole file as a mapping would grow to),
 // dequantized from FP8, rows un-permuted for RoPE, Gemma norms shifted by one, then converted to
 // the output type by the native kernels off the JS thread.
-import { GgmlType, ggmlTypeName } from '../gguf/ggmlTypes.js';
+import { GgmlType, ggmlTypeInfo, ggmlTypeName } from '../gguf/ggmlTypes.js';
 import { fp32ToFp16 } from '../quantize/halfFloat.js';
 import { quantize } from '../quantize/quantize.js';
 import { dequantizeE4M3Rows, type Fp8Scale } from '../safetensors/fp8.js';
@@ -191,12 +191,29 @@ export async function* sourceChunks(t: PlannedTensor, signal?: AbortSignal, pool
   }
 }
 
-/** `chunk` converted to `target` (a float type or a quantized type) by the native kernels; the source chunk is released. */
-export async function encodeChunk(chunk: Chunk, target: number, threads: number | undefined, signal: AbortSignal | undefined): Promise<Chunk> {
+/**
+ * `chunk` converted to `target` (a float type or a quantized type) by the native kernels; the source
+ * chunk is released. With a pool, the output comes from it (and goes back when the result is
+ * released), so a large conversion does not allocate, and collect, a buffer per chunk.
+ */
+export async function encodeChunk(chunk: Chunk, target: number, threads: number | undefined, signal: AbortSignal | undefined, pool?: BufferPool): Promise<Chunk> {
   if (chunk.type === target) return chunk;
+  const info = ggmlTypeInfo(target);
+  const length = (chunk.rows * chunk.cols / (info?.blockSize ?? 1)) * (info?.typeSize ?? 0);
+  const pooled = pool && info ? pool.acquire(length) : undefined;
   try {
-    const bytes = await quantize(ggmlTypeName(target), chunk.bytes, { rows: chunk.rows, cols: chunk.cols, sourceType: chunk.type, threads, signal });
-    return { bytes, type: target as FloatType, rows: chunk.rows, cols: chunk.cols };
+    const bytes = await quantize(ggmlTypeName(target), chunk.bytes, {
+      rows: chunk.rows,
+      cols: chunk.cols,
+      sourceType: chunk.type,
+      threads,
+      signal,
+      ...(pooled ? { output: pooled.bytes } : {}),
+    });
+    return { bytes, type: target as FloatType, rows: chunk.rows, cols: chunk.cols, ...(pooled ? { release: pooled.release } : {}) };
+  } catch (e) {
+    pooled?.release();
+    throw e;
   } finally {
     chunk.release?.();
   }
