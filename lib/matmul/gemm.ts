@@ -3,6 +3,7 @@
 // gemm(B, A, { m: out, n: in, k: r, c: W, alpha: s }).
 // Every argument is checked here, before any native work (the addon checks lengths again).
 import { loadNative, type NativeAddon } from '../native.js';
+import { callSync, runNativeJob } from '../nativeCall.js';
 
 export interface GemmSyncOptions {
   /** Rows of op(A) and of C. */
@@ -134,19 +135,6 @@ function planGemm(a: unknown, b: unknown, options: unknown): GemmPlan {
   return { a: A, b: B, c, m, n, k, transA, transB, alpha, beta, threads };
 }
 
-/** Gives a native error the stack of the caller's call site, captured before the native call. */
-function withCallerStack(error: unknown, callSite: Error): unknown {
-  if (error instanceof Error && callSite.stack) {
-    const frames = callSite.stack.split('\n').slice(1).join('\n');
-    error.stack = `${error.name}: ${error.message}\n${frames}`;
-  }
-  return error;
-}
-
-function abortReason(signal: AbortSignal): unknown {
-  return signal.reason ?? new DOMException('This operation was aborted', 'AbortError');
-}
-
 function runSync(native: NativeAddon, p: GemmPlan): Float32Array {
   native.gemmSync(p.a, p.b, p.c, p.m, p.n, p.k, p.transA, p.transB, p.alpha, p.beta, p.threads);
   return p.c;
@@ -160,12 +148,7 @@ function runSync(native: NativeAddon, p: GemmPlan): Float32Array {
 export function gemmSync(a: Float32Array, b: Float32Array, options: GemmSyncOptions): Float32Array {
   const plan = planGemm(a, b, options);
   const native = loadNative();
-  const callSite = new Error();
-  try {
-    return runSync(native, plan);
-  } catch (err) {
-    throw withCallerStack(err, callSite);
-  }
+  return callSync(new Error(), () => runSync(native, plan));
 }
 
 /**
@@ -176,24 +159,20 @@ export function gemmSync(a: Float32Array, b: Float32Array, options: GemmSyncOpti
  */
 export function gemm(a: Float32Array, b: Float32Array, options: GemmOptions): Promise<Float32Array> {
   const callSite = new Error();
-  return new Promise<Float32Array>((resolve, reject) => {
-    const signal = (options as GemmOptions | undefined)?.signal;
+  let plan: GemmPlan;
+  let signal: AbortSignal | undefined;
+  try {
+    signal = (options as GemmOptions | undefined)?.signal;
     if (signal !== undefined && !(signal instanceof AbortSignal)) fail(TypeError, 'ERR_INVALID_ARG_TYPE', 'an AbortSignal', 'signal', signal);
-    const plan = planGemm(a, b, options);
-    if (signal?.aborted) {
-      reject(abortReason(signal));
-      return;
-    }
-    const native = loadNative();
-    let cancel: (() => void) | undefined;
-    const onAbort = () => cancel?.();
-    const task = native.gemmAsync(plan.a, plan.b, plan.c, plan.m, plan.n, plan.k, plan.transA, plan.transB, plan.alpha, plan.beta, plan.threads, (error, cancelled) => {
-      signal?.removeEventListener('abort', onAbort);
-      if (error) reject(withCallerStack(error, callSite));
-      else if (cancelled && signal) reject(abortReason(signal));
-      else resolve(plan.c);
-    });
-    cancel = () => task.cancel();
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
+    plan = planGemm(a, b, options);
+  } catch (err) {
+    return Promise.reject(err);
+  }
+  const p = plan;
+  return runNativeJob(
+    callSite,
+    signal,
+    (done) => loadNative().gemmAsync(p.a, p.b, p.c, p.m, p.n, p.k, p.transA, p.transB, p.alpha, p.beta, p.threads, done),
+    p.c,
+  );
 }

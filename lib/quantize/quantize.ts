@@ -2,6 +2,7 @@
 // writes and the floats ggml's dequantize_row_* reads back, for every type in typeInfo.ts.
 // Every argument is checked here, before any native work (the addon checks lengths again).
 import { loadNative, type NativeAddon } from '../native.js';
+import { callSync, runNativeJob } from '../nativeCall.js';
 import {
   SOURCE_TYPE_NAMES,
   quantizedByteLength,
@@ -129,19 +130,6 @@ function planQuantize(typeArg: unknown, source: unknown, options: unknown): Quan
   return { type, sourceType, source: src, rows, cols, imatrix, threads, dst };
 }
 
-/** Gives a native error the stack of the caller's call site, captured before the native call. */
-function withCallerStack(error: unknown, callSite: Error): unknown {
-  if (error instanceof Error && callSite.stack) {
-    const frames = callSite.stack.split('\n').slice(1).join('\n');
-    error.stack = `${error.name}: ${error.message}\n${frames}`;
-  }
-  return error;
-}
-
-function abortReason(signal: AbortSignal): unknown {
-  return signal.reason ?? new DOMException('This operation was aborted', 'AbortError');
-}
-
 function runSync(native: NativeAddon, p: QuantizePlan): Uint8Array {
   native.quantizeSync(p.type.id, p.source, p.sourceType, p.dst, p.rows, p.cols, p.imatrix, p.threads);
   return p.dst;
@@ -154,12 +142,7 @@ function runSync(native: NativeAddon, p: QuantizePlan): Uint8Array {
 export function quantizeSync(type: QuantTypeArg, source: QuantizeSource, options: QuantizeSyncOptions): Uint8Array {
   const plan = planQuantize(type, source, options);
   const native = loadNative();
-  const callSite = new Error();
-  try {
-    return runSync(native, plan);
-  } catch (err) {
-    throw withCallerStack(err, callSite);
-  }
+  return callSync(new Error(), () => runSync(native, plan));
 }
 
 /**
@@ -170,36 +153,22 @@ export function quantizeSync(type: QuantTypeArg, source: QuantizeSource, options
  */
 export function quantize(type: QuantTypeArg, source: QuantizeSource, options: QuantizeOptions): Promise<Uint8Array> {
   const callSite = new Error();
-  return new Promise<Uint8Array>((resolve, reject) => {
-    const signal = (options as QuantizeOptions | undefined)?.signal;
+  let plan: QuantizePlan;
+  let signal: AbortSignal | undefined;
+  try {
+    signal = (options as QuantizeOptions | undefined)?.signal;
     if (signal !== undefined && !(signal instanceof AbortSignal)) fail(TypeError, 'an AbortSignal', 'signal', signal);
-    const plan = planQuantize(type, source, options);
-    if (signal?.aborted) {
-      reject(abortReason(signal));
-      return;
-    }
-    const native = loadNative();
-    let cancel: (() => void) | undefined;
-    const onAbort = () => cancel?.();
-    const task = native.quantizeAsync(
-      plan.type.id,
-      plan.source,
-      plan.sourceType,
-      plan.dst,
-      plan.rows,
-      plan.cols,
-      plan.imatrix,
-      plan.threads,
-      (error, cancelled) => {
-        signal?.removeEventListener('abort', onAbort);
-        if (error) reject(withCallerStack(error, callSite));
-        else if (cancelled && signal) reject(abortReason(signal));
-        else resolve(plan.dst);
-      },
-    );
-    cancel = () => task.cancel();
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
+    plan = planQuantize(type, source, options);
+  } catch (err) {
+    return Promise.reject(err);
+  }
+  const p = plan;
+  return runNativeJob(
+    callSite,
+    signal,
+    (done) => loadNative().quantizeAsync(p.type.id, p.source, p.sourceType, p.dst, p.rows, p.cols, p.imatrix, p.threads, done),
+    p.dst,
+  );
 }
 
 /** Weights of `count` (whole blocks) `type` values in `bytes`, as ggml's dequantize_row_* gives them. */
@@ -213,11 +182,6 @@ export function dequantize(type: QuantTypeArg, bytes: Uint8Array, count: number,
   const threads = threadsOption(options?.threads);
   const native = loadNative();
   const out = new Float32Array(count);
-  const callSite = new Error();
-  try {
-    native.dequantize(info.id, bytes, out, count, threads);
-  } catch (err) {
-    throw withCallerStack(err, callSite);
-  }
+  callSync(new Error(), () => native.dequantize(info.id, bytes, out, count, threads));
   return out;
 }

@@ -1,6 +1,7 @@
 // One HTTP exchange over node:http/https, with what a registry transfer needs and fetch() lacks:
 // a stall watchdog (no byte moved for N ms, either direction), AbortSignal, bodies replayed from a
 // file range, keep-alive agents, and errors classified as transient (retry) or final.
+import { abortReason } from '../abort.js';
 import http, { type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import type { Readable } from 'node:stream';
@@ -98,10 +99,6 @@ export function networkError(error: unknown, url: URL): unknown {
   const wrapped = new RegistryError('ERR_REGISTRY_NETWORK', `connection failed: ${code === undefined ? '' : `${code}: `}${message} (${redactUrl(url)})`, { url: redactUrl(url), cause: error });
   if (!transient) finalErrors.add(wrapped);
   return wrapped;
-}
-
-function abortReason(signal: AbortSignal): unknown {
-  return signal.reason ?? new DOMException('This operation was aborted', 'AbortError');
 }
 
 /**
