@@ -1,11 +1,8 @@
 import { SUPPORTED_ARCHITECTURES } from '../convert/architectures.js';
 import { convertModel, type ConvertProgress } from '../convert/convertModel.js';
 import { convertAdapter, isAdapterDirectory } from '../lora/convertAdapter.js';
+import { interruptible, mib, tensorTypeCounts, writeTensorProgress } from './tensorJob.js';
 import { integerFlag, parseCommandArgs, printJson, UsageError, type Command } from './usage.js';
-
-function mib(bytes: number): string {
-  return `${(bytes / 1048576).toFixed(2)} MiB`;
-}
 
 export const convertCommand: Command = {
   name: 'convert',
@@ -48,10 +45,7 @@ export const convertCommand: Command = {
     const [input, output] = positionals as [string, string];
     const json = values.json === true;
     const tty = !json && process.stderr.isTTY;
-    const controller = new AbortController();
-    const onSignal = () => controller.abort(new Error('interrupted'));
-    process.once('SIGINT', onSignal);
-    try {
+    return interruptible(async (signal) => {
       if (isAdapterDirectory(input)) {
         const result = await convertAdapter(input, output, {
           base: typeof values.base === 'string' ? values.base : undefined,
@@ -59,7 +53,7 @@ export const convertCommand: Command = {
           name: typeof values['model-name'] === 'string' ? values['model-name'] : undefined,
           ignoreBaseModelName: values['ignore-base-model-name'] === true,
           threads: integerFlag(values.threads, 'threads', 1),
-          signal: controller.signal,
+          signal,
         });
         if (json) printJson({ ...result, metadata: result.metadata.map((m) => m.key) });
         else {
@@ -75,10 +69,10 @@ export const convertCommand: Command = {
         name: typeof values['model-name'] === 'string' ? values['model-name'] : undefined,
         preTokenizer: typeof values['pre-tokenizer'] === 'string' ? values['pre-tokenizer'] : undefined,
         threads: integerFlag(values.threads, 'threads', 1),
-        signal: controller.signal,
+        signal,
         onProgress: tty
           ? (p: ConvertProgress) => {
-              if (p.name) process.stderr.write(`\r[${String(p.tensor).padStart(4)}/${p.tensors}] ${p.name.padEnd(36)} ${p.type.padEnd(7)} ${mib(p.bytesWritten)}\x1b[K`);
+              if (p.name) writeTensorProgress(p, mib(p.bytesWritten));
             }
           : undefined,
       });
@@ -87,15 +81,11 @@ export const convertCommand: Command = {
         printJson({ ...result, metadata: result.metadata.map((m) => m.key) });
         return 0;
       }
-      const counts = new Map<string, number>();
-      for (const t of result.tensors) counts.set(t.type, (counts.get(t.type) ?? 0) + 1);
       process.stdout.write(
         `${output}: ${result.hfArchitecture} -> ${result.architecture}, ${result.outType}, ${result.tensors.length} tensors, ${mib(result.outputBytes)} in ${result.seconds.toFixed(2)} s\n` +
-          `tensor types: ${[...counts].map(([name, n]) => `${name} ${n}`).join(', ')}\n`,
+          `tensor types: ${tensorTypeCounts(result.tensors.map((t) => t.type))}\n`,
       );
       return 0;
-    } finally {
-      process.removeListener('SIGINT', onSignal);
-    }
+    });
   },
 };

@@ -1,10 +1,7 @@
 import { FILE_TYPE_NAMES } from '../quantize/fileTypes.js';
 import { mergeLora, type MergeLoraProgress } from '../lora/merge.js';
+import { interruptible, mib, writeTensorProgress } from './tensorJob.js';
 import { integerFlag, parseCommandArgs, printJson, UsageError, type Command } from './usage.js';
-
-function mib(bytes: number): string {
-  return `${(bytes / 1048576).toFixed(2)} MiB`;
-}
 
 export const mergeLoraCommand: Command = {
   name: 'merge-lora',
@@ -49,19 +46,14 @@ export const mergeLoraCommand: Command = {
     }
     const json = values.json === true;
     const tty = !json && process.stderr.isTTY;
-    const controller = new AbortController();
-    const onSignal = () => controller.abort(new Error('interrupted'));
-    process.once('SIGINT', onSignal);
-    try {
+    return interruptible(async (signal) => {
       const result = await mergeLora(base, adapter, output, {
         scale,
         outType: typeof values.outtype === 'string' ? values.outtype : undefined,
         threads: integerFlag(values.threads, 'threads', 1),
         ignoreBaseModelName: values['ignore-base-model-name'] === true,
-        signal: controller.signal,
-        onProgress: tty
-          ? (p: MergeLoraProgress) => process.stderr.write(`\r[${String(p.tensor).padStart(4)}/${p.tensors}] ${p.name.padEnd(36)} ${p.type.padEnd(7)} ${p.merged ? 'merged' : ''}\x1b[K`)
-          : undefined,
+        signal,
+        onProgress: tty ? (p: MergeLoraProgress) => writeTensorProgress(p, p.merged ? 'merged' : '') : undefined,
       });
       if (tty) process.stderr.write('\n');
       if (json) {
@@ -72,8 +64,6 @@ export const mergeLoraCommand: Command = {
         `${output}: ${result.architecture}, ${result.merged.length} tensors merged (alpha ${result.alpha}, scale ${result.scale}), ${result.outType}, ${mib(result.outputBytes)} in ${result.seconds.toFixed(2)} s\n`,
       );
       return 0;
-    } finally {
-      process.removeListener('SIGINT', onSignal);
-    }
+    });
   },
 };

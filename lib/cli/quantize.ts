@@ -1,15 +1,12 @@
 import { ggmlTypeName } from '../gguf/ggmlTypes.js';
 import { FILE_TYPE_NAMES } from '../quantize/fileTypes.js';
 import { quantizeModel, type QuantizeModelProgress } from '../quantize/quantizeModel.js';
+import { interruptible, mib, tensorTypeCounts, writeTensorProgress } from './tensorJob.js';
 import { integerFlag, parseCommandArgs, printJson, UsageError, type Command } from './usage.js';
 
 function strings(value: string | boolean | Array<string | boolean> | undefined): string[] {
   if (value === undefined) return [];
   return (Array.isArray(value) ? value : [value]).filter((v): v is string => typeof v === 'string');
-}
-
-function mib(bytes: number): string {
-  return `${(bytes / 1048576).toFixed(2)} MiB`;
 }
 
 export const quantizeCommand: Command = {
@@ -49,10 +46,7 @@ export const quantizeCommand: Command = {
     const [input, output, type] = positionals as [string, string, string];
     const json = values.json === true;
     const tty = !json && process.stderr.isTTY;
-    const controller = new AbortController();
-    const onSignal = () => controller.abort(new Error('interrupted'));
-    process.once('SIGINT', onSignal);
-    try {
+    return interruptible(async (signal) => {
       const result = await quantizeModel(input, output, type, {
         threads: integerFlag(values.threads, 'threads', 1),
         imatrix: typeof values.imatrix === 'string' ? values.imatrix : undefined,
@@ -62,10 +56,10 @@ export const quantizeCommand: Command = {
         leaveOutputTensor: values['leave-output-tensor'] === true,
         pure: values.pure === true,
         allowRequantize: values['allow-requantize'] === true,
-        signal: controller.signal,
+        signal,
         onProgress: tty
           ? (p: QuantizeModelProgress) => {
-              if (p.name) process.stderr.write(`\r[${String(p.tensor).padStart(4)}/${p.tensors}] ${p.name.padEnd(36)} ${p.type.padEnd(7)} ${mib(p.bytesWritten)}\x1b[K`);
+              if (p.name) writeTensorProgress(p, mib(p.bytesWritten));
             }
           : undefined,
       });
@@ -74,17 +68,13 @@ export const quantizeCommand: Command = {
         printJson(result);
         return 0;
       }
-      const counts = new Map<string, number>();
-      for (const t of result.tensors) counts.set(ggmlTypeName(t.type), (counts.get(ggmlTypeName(t.type)) ?? 0) + 1);
       const fallbacks = result.tensors.filter((t) => t.fallback).length;
       process.stdout.write(
         `${output}: ${result.fileType}, ${result.tensors.length} tensors, ${mib(result.inputBytes)} -> ${mib(result.outputBytes)} in ${result.seconds.toFixed(2)} s` +
           (fallbacks ? ` (${fallbacks} tensor(s) fell back to another type: rows not a multiple of the block)` : '') +
-          `\ntensor types: ${[...counts].map(([name, n]) => `${name} ${n}`).join(', ')}\n`,
+          `\ntensor types: ${tensorTypeCounts(result.tensors.map((t) => ggmlTypeName(t.type)))}\n`,
       );
       return 0;
-    } finally {
-      process.removeListener('SIGINT', onSignal);
-    }
+    });
   },
 };
