@@ -2,6 +2,7 @@
 // shape of Ollama's /api/pull stream); on a terminal, stderr shows one line per blob with a bar,
 // redrawn in place as Ollama's CLI does; otherwise nothing until the summary.
 import type { TransferProgress } from '../registry/progress.js';
+import { integerFlag, parseCommandArgs, UsageError, type Command } from './usage.js';
 
 const BAR_WIDTH = 24;
 const REDRAW_MS = 100;
@@ -65,4 +66,84 @@ export function abortOnInterrupt(controller: AbortController, what: string): () 
   const onSigint = () => controller.abort(Object.assign(new Error(`${what} interrupted; run the same command again to resume`), { code: 'ERR_INTERRUPTED' }));
   process.once('SIGINT', onSigint);
   return () => process.removeListener('SIGINT', onSigint);
+}
+
+/** The options both transfer commands hand to pull() / push(). */
+export interface TransferCommandOptions {
+  insecure: boolean;
+  signal: AbortSignal;
+  store?: string;
+  concurrency?: number;
+  onProgress?: (event: TransferProgress) => void;
+}
+
+/**
+ * `pull` and `push`: the same flags, help layout, Ctrl-C handling and progress output; `transfer`
+ * does the work and `report` prints its result (a JSON line with --json, a sentence otherwise).
+ */
+export function transferCommand<R>(spec: {
+  name: 'pull' | 'push';
+  summary: string;
+  /** Help lines between the summary and the flags. */
+  about: string[];
+  /** How Ollama's registry key is used, the help's last line. */
+  keyNote: string;
+  transfer(name: string, options: TransferCommandOptions): Promise<R>;
+  report(result: R, json: boolean): void;
+}): Command {
+  const command: Command = {
+    name: spec.name,
+    summary: spec.summary,
+    usage: `gguf-forge ${spec.name} NAME [--insecure] [--models DIR] [--concurrency N] [--json]`,
+    async run(argv) {
+      const { values, positionals } = parseCommandArgs(
+        argv,
+        { insecure: { type: 'boolean' }, models: { type: 'string' }, concurrency: { type: 'string' }, json: { type: 'boolean' } },
+        command,
+      );
+      if (values.help) {
+        process.stdout.write(
+          [
+            `Usage: ${command.usage}`,
+            '',
+            `${command.summary}.`,
+            ...spec.about,
+            '',
+            '  --insecure       allow http:// and unverified TLS (a local registry)',
+            '  --models DIR     the store (default $OLLAMA_MODELS, else ~/.ollama/models)',
+            '  --concurrency N  parallel transfers (default 16)',
+            '  --json           progress events and the result as JSON lines on stdout',
+            '',
+            'Credentials: GGUF_FORGE_REGISTRY_USER and GGUF_FORGE_REGISTRY_PASSWORD (Basic, or for a token service);',
+            spec.keyNote,
+            '',
+          ].join('\n'),
+        );
+        return 0;
+      }
+      if (positionals.length !== 1) throw new UsageError(`expected one model name\nUsage: ${command.usage}`);
+      const name = positionals[0] as string;
+      const json = values.json === true;
+      const output = transferOutput({ json, tty: !json && process.stderr.isTTY === true });
+      const controller = new AbortController();
+      const stopListening = abortOnInterrupt(controller, spec.name);
+      const concurrency = integerFlag(values.concurrency, 'concurrency', 1);
+      try {
+        const result = await spec.transfer(name, {
+          insecure: values.insecure === true,
+          signal: controller.signal,
+          ...(typeof values.models === 'string' ? { store: values.models } : {}),
+          ...(concurrency === undefined ? {} : { concurrency }),
+          ...(output.onProgress === undefined ? {} : { onProgress: output.onProgress }),
+        });
+        output.finish();
+        spec.report(result, json);
+        return 0;
+      } finally {
+        output.finish();
+        stopListening();
+      }
+    },
+  };
+  return command;
 }
