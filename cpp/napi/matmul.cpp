@@ -13,6 +13,7 @@
 #include "core/isa.h"
 #include "matmul/gemm.h"
 #include "napi/addon_data.h"
+#include "napi/cancellable_job.h"
 
 namespace gguf_forge {
 namespace {
@@ -135,37 +136,29 @@ Napi::Value GemmSync(const Napi::CallbackInfo& info) {
 
 // Runs on a libuv worker thread; the arrays stay referenced (so not collected) until the callback
 // ran. cancel() sets a flag the kernels read between blocks of C.
-class GemmWorker : public Napi::AsyncWorker {
+class GemmWorker : public CancellableJob {
  public:
-  GemmWorker(Napi::Function callback, const CheckedGemm& g, std::shared_ptr<std::atomic<bool>> cancel)
-      : Napi::AsyncWorker(callback, "gguf-forge:gemm"),
+  GemmWorker(Napi::Function callback, const CheckedGemm& g)
+      : CancellableJob(callback, "gguf-forge:gemm"),
         problem_(g.problem),
         threads_(g.threads),
         table_(&kernels()),  // one table for the whole job, even if setIsa() runs meanwhile
-        cancel_(std::move(cancel)),
         a_(Napi::Persistent(static_cast<Napi::Object>(g.a))),
         b_(Napi::Persistent(static_cast<Napi::Object>(g.b))),
         c_(Napi::Persistent(static_cast<Napi::Object>(g.c))) {}
 
   void Execute() override {
     try {
-      completed_ = gemm(problem_, threads_, *table_, cancel_.get());
+      set_completed(gemm(problem_, threads_, *table_, cancel_flag()));
     } catch (const std::exception& e) {
       SetError(std::string("gemm: ") + e.what());
     }
-  }
-
-  void OnOK() override {
-    Napi::Env env = Env();
-    Callback().Call({env.Null(), Napi::Boolean::New(env, !completed_)});
   }
 
  private:
   GemmProblem problem_;
   size_t threads_;
   const KernelTable* table_;
-  std::shared_ptr<std::atomic<bool>> cancel_;
-  bool completed_ = false;
   Napi::ObjectReference a_, b_, c_;
 };
 
@@ -177,17 +170,7 @@ Napi::Value GemmAsync(const Napi::CallbackInfo& info) {
   if (info.Length() <= 11 || !info[11].IsFunction()) {
     throw Napi::TypeError::New(env, "gemmAsync: expected a callback function");
   }
-  auto cancel = std::make_shared<std::atomic<bool>>(false);
-  auto* worker = new GemmWorker(info[11].As<Napi::Function>(), g, cancel);
-  Napi::Object task = Napi::Object::New(env);
-  task.Set("cancel", Napi::Function::New(
-                         env, [cancel](const Napi::CallbackInfo& i) -> Napi::Value {
-                           cancel->store(true);
-                           return i.Env().Undefined();
-                         },
-                         "cancel"));
-  worker->Queue();
-  return task;
+  return (new GemmWorker(info[11].As<Napi::Function>(), g))->Start(env);
 }
 
 }  // namespace

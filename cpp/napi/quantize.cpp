@@ -11,6 +11,7 @@
 
 #include "core/isa.h"
 #include "napi/addon_data.h"
+#include "napi/cancellable_job.h"
 #include "quant/blocks.h"
 #include "quant/quantize_rows.h"
 
@@ -160,33 +161,25 @@ Napi::Value QuantizeSync(const Napi::CallbackInfo& info) {
 
 // Runs on a libuv worker thread; the typed arrays stay referenced (so not collected) until the
 // callback ran. cancel() sets a flag the kernels read before each row chunk.
-class QuantizeWorker : public Napi::AsyncWorker {
+class QuantizeWorker : public CancellableJob {
  public:
-  QuantizeWorker(Napi::Function callback, const CheckedQuantize& c, std::shared_ptr<std::atomic<bool>> cancel)
-      : Napi::AsyncWorker(callback, "gguf-forge:quantize"),
+  QuantizeWorker(Napi::Function callback, const CheckedQuantize& c)
+      : CancellableJob(callback, "gguf-forge:quantize"),
         job_(c.job),
         table_(&kernels()),  // one table for the whole job, even if setIsa() runs meanwhile
-        cancel_(std::move(cancel)),
         src_(Napi::Persistent(static_cast<Napi::Object>(c.src))),
         dst_(Napi::Persistent(static_cast<Napi::Object>(c.dst))) {
     if (c.imatrix.IsObject()) imatrix_ = Napi::Persistent(c.imatrix.As<Napi::Object>());
   }
 
   void Execute() override {
-    if (job_.rows > 0) completed_ = quant::quantize_rows(job_, *table_, cancel_.get());
-    else completed_ = !cancel_->load();
-  }
-
-  void OnOK() override {
-    Napi::Env env = Env();
-    Callback().Call({env.Null(), Napi::Boolean::New(env, !completed_)});
+    if (job_.rows > 0) set_completed(quant::quantize_rows(job_, *table_, cancel_flag()));
+    else set_completed(!cancel_flag()->load());
   }
 
  private:
   quant::QuantizeRowsJob job_;
   const KernelTable* table_;
-  std::shared_ptr<std::atomic<bool>> cancel_;
-  bool completed_ = false;
   Napi::ObjectReference src_, dst_, imatrix_;
 };
 
@@ -198,17 +191,7 @@ Napi::Value QuantizeAsync(const Napi::CallbackInfo& info) {
   if (info.Length() <= 8 || !info[8].IsFunction()) {
     throw Napi::TypeError::New(env, "quantizeAsync: expected a callback function");
   }
-  auto cancel = std::make_shared<std::atomic<bool>>(false);
-  auto* worker = new QuantizeWorker(info[8].As<Napi::Function>(), c, cancel);
-  Napi::Object task = Napi::Object::New(env);
-  task.Set("cancel", Napi::Function::New(
-                         env, [cancel](const Napi::CallbackInfo& i) -> Napi::Value {
-                           cancel->store(true);
-                           return i.Env().Undefined();
-                         },
-                         "cancel"));
-  worker->Queue();
-  return task;
+  return (new QuantizeWorker(info[8].As<Napi::Function>(), c))->Start(env);
 }
 
 // dequantize(type, src: Uint8Array, dst: Float32Array, count, threads)
