@@ -113,8 +113,11 @@ function addOne(bytes: Uint8Array, type: FloatType): Uint8Array {
   return bytesOf(v);
 }
 
-/** LlamaModel.permute on rows: out[h*hd + 2i + j] = in[h*hd + j*hd/2 + i]; the chunk starts at a head. */
-function permuteRows(bytes: Uint8Array, rows: number, rowBytes: number, headRows: number): Uint8Array {
+/**
+ * LlamaModel.permute on rows: out[h*hd + 2i + j] = in[h*hd + j*hd/2 + i]; the chunk starts at a head.
+ * Rows are opaque bytes, so any element type works (the converter's chunks, the LoRA B matrices).
+ */
+export function permuteRows(bytes: Uint8Array, rows: number, rowBytes: number, headRows: number): Uint8Array {
   const out = new Uint8Array(bytes.length);
   const half = headRows / 2;
   for (let h = 0; h < rows; h += headRows) {

@@ -8,6 +8,7 @@
 import { GEMMA2_NAMES, GEMMA_NAMES } from '../convert/gemma.js';
 import { LLAMA_NAMES } from '../convert/llama.js';
 import { mapTensorName, textFilter, type NameMap } from '../convert/model.js';
+import { permuteRows } from '../convert/tensorData.js';
 import { PHI3_NAMES } from '../convert/phi3.js';
 import { QWEN_NAMES } from '../convert/qwen.js';
 import { GgmlType, ggmlTypeName } from '../gguf/ggmlTypes.js';
@@ -87,19 +88,9 @@ export function transpose(m: Float32Array, rows: number, cols: number): Float32A
 }
 
 /** LlamaModel.permute on the rows of an n_out × r matrix: out[h·hd + 2i + j] = in[h·hd + j·hd/2 + i]. */
-export function permuteRows(m: Float32Array, rows: number, cols: number, heads: number): Float32Array {
-  const out = new Float32Array(m.length);
-  const hd = rows / heads;
-  const half = hd / 2;
-  for (let h = 0; h < rows; h += hd) {
-    for (let i = 0; i < half; i++) {
-      for (let j = 0; j < 2; j++) {
-        const from = (h + j * half + i) * cols;
-        out.set(m.subarray(from, from + cols), (h + 2 * i + j) * cols);
-      }
-    }
-  }
-  return out;
+function permuteMatrixRows(m: Float32Array, rows: number, cols: number, heads: number): Float32Array {
+  const bytes = permuteRows(new Uint8Array(m.buffer, m.byteOffset, m.byteLength), rows, cols * 4, rows / heads);
+  return new Float32Array(bytes.buffer, bytes.byteOffset, m.length);
 }
 
 async function readTensor(file: SafetensorsFile, t: SafetensorsTensorInfo): Promise<Float32Array> {
@@ -173,7 +164,7 @@ function directoryPair(d: AdapterDirectory, m: AdapterModule, base: BaseModelInf
       }
       // token_embd's A is stored gathered by token: (n_vocab, r).
       if (embedding) a = transpose(a, r, nIn);
-      if (permuteHeads !== undefined) b = permuteRows(b, nOut, r, permuteHeads);
+      if (permuteHeads !== undefined) b = permuteMatrixRows(b, nOut, r, permuteHeads);
       if (factor !== 1) for (let i = 0; i < b.length; i++) b[i] = Math.fround((b[i] as number) * factor);
       return { a, b };
     },
