@@ -2,7 +2,6 @@
 // resumable ranged parts and verified, then the manifest bytes exactly as the registry sent them,
 // written last and atomically; then the layers of the replaced manifest that nothing uses any more.
 import { createHash } from 'node:crypto';
-import { setMaxListeners } from 'node:events';
 import { mkdir, stat } from 'node:fs/promises';
 import { StoreError } from '../store/errors.js';
 import { digestHex, MEDIA_TYPES, parseManifest, type Manifest } from '../store/manifest.js';
@@ -14,7 +13,7 @@ import { manifestUrl } from './endpoint.js';
 import { RegistryError, redactUrl } from './errors.js';
 import { header } from './http.js';
 import { shortDigest, throttledBlobProgress, type BlobOutcome, type ProgressListener } from './progress.js';
-import { TransferSlots } from './slots.js';
+import { transferBlobs, type BlobTransferContext } from './slots.js';
 
 /** Ollama's numDownloadParts: parallel transfers at once, over all blobs. */
 export const DEFAULT_CONCURRENCY = 16;
@@ -156,18 +155,7 @@ export async function pull(name: string | ModelName, options: PullOptions = {}):
   for (const layer of [...manifest.layers, manifest.config]) if (!unique.has(layer.digest)) unique.set(layer.digest, layer);
   await mkdir(store.blobsDir, { recursive: true, mode: 0o755 });
 
-  const slots = new TransferSlots(concurrency);
-  const stop = new AbortController();
-  const blobSignal = signal === undefined ? stop.signal : AbortSignal.any([signal, stop.signal]);
-  setMaxListeners(0, blobSignal); // one listener per transfer in flight
-  const plan: PartPlan = {
-    ...(options.partSize === undefined ? {} : { partSize: options.partSize }),
-    ...(options.parts === undefined ? {} : { parts: options.parts }),
-    ...(options.minPartSize === undefined ? {} : { minPartSize: options.minPartSize }),
-    ...(options.maxPartSize === undefined ? {} : { maxPartSize: options.maxPartSize }),
-  };
-
-  const fetchBlob = async (layer: { digest: string; size: number; mediaType: string }): Promise<PulledBlob> => {
+  const fetchBlob = async (layer: { digest: string; size: number; mediaType: string }, { slots, plan, signal: blobSignal }: BlobTransferContext): Promise<PulledBlob> => {
     const path = store.blobPath(layer.digest);
     const progress = throttledBlobProgress(onProgress, `pulling ${shortDigest(layer.digest)}`, layer.digest, layer.size, progressIntervalMs);
     const existing = await stat(path).catch(() => undefined);
@@ -212,17 +200,7 @@ export async function pull(name: string | ModelName, options: PullOptions = {}):
     return { ...layer, outcome: 'downloaded', bytesTransferred: transferred, resumedBytes: 0 };
   };
 
-  const settled = await Promise.allSettled(
-    [...unique.values()].map((layer) =>
-      fetchBlob(layer).catch((error: unknown) => {
-        stop.abort(error);
-        throw error;
-      }),
-    ),
-  );
-  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failed !== undefined) throw signal?.aborted ? signal.reason : (stop.signal.reason ?? failed.reason);
-  const blobs = settled.map((r) => (r as PromiseFulfilledResult<PulledBlob>).value);
+  const blobs = await transferBlobs([...unique.values()], { ...options, concurrency, signal }, fetchBlob);
 
   // Hold every blob against rm/prune in this process until the manifest names them.
   for (const blob of blobs) await store.layerFromBlob(blob.digest, blob.mediaType);

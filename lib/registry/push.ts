@@ -2,10 +2,8 @@
 // has it (or can mount it from the model it came from), then the manifest. The manifest is sent as
 // the exact bytes of the stored file, so a pull elsewhere stores the same bytes and the same model ID.
 import { createHash } from 'node:crypto';
-import { setMaxListeners } from 'node:events';
 import type { ModelName } from '../store/names.js';
 import { StoreError } from '../store/errors.js';
-import type { PartPlan } from './blobDownload.js';
 import { uploadBlob, type BlobUploadResult } from './blobUpload.js';
 import { RegistryClient } from './client.js';
 import { manifestUrl } from './endpoint.js';
@@ -13,7 +11,7 @@ import { RegistryError, redactUrl } from './errors.js';
 import { header } from './http.js';
 import { shortDigest, throttledBlobProgress } from './progress.js';
 import { checkImageManifest, DEFAULT_CONCURRENCY, resolveStore, type TransferOptions } from './pull.js';
-import { TransferSlots } from './slots.js';
+import { transferBlobs } from './slots.js';
 
 export type PushOptions = TransferOptions;
 
@@ -54,40 +52,20 @@ export async function push(name: string | ModelName, options: PushOptions = {}):
     if (!(await store.hasBlob(layer.digest))) throw new StoreError('ERR_STORE_BLOB_MISSING', `${what} names blob ${layer.digest}, which is not in the store`, { path: store.blobPath(layer.digest), digest: layer.digest });
   }
 
-  const slots = new TransferSlots(concurrency);
-  const stop = new AbortController();
-  const blobSignal = signal === undefined ? stop.signal : AbortSignal.any([signal, stop.signal]);
-  setMaxListeners(0, blobSignal); // one listener per transfer in flight
-  const plan: PartPlan = {
-    ...(options.partSize === undefined ? {} : { partSize: options.partSize }),
-    ...(options.parts === undefined ? {} : { parts: options.parts }),
-    ...(options.minPartSize === undefined ? {} : { minPartSize: options.minPartSize }),
-    ...(options.maxPartSize === undefined ? {} : { maxPartSize: options.maxPartSize }),
-  };
-  const settled = await Promise.allSettled(
-    [...unique.values()].map(async (layer): Promise<PushedBlob> => {
-      const progress = throttledBlobProgress(onProgress, `pushing ${shortDigest(layer.digest)}`, layer.digest, layer.size, progressIntervalMs);
-      try {
-        const result = await uploadBlob({
-          client,
-          layer,
-          blobPath: store.blobPath(layer.digest),
-          slots,
-          plan,
-          signal: blobSignal,
-          onProgress: (completed) => progress.update(completed),
-        });
-        progress.done(result.outcome);
-        return { digest: layer.digest, size: layer.size, mediaType: layer.mediaType, ...result };
-      } catch (error) {
-        stop.abort(error);
-        throw error;
-      }
-    }),
-  );
-  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failed !== undefined) throw signal?.aborted ? signal.reason : (stop.signal.reason ?? failed.reason);
-  const blobs = settled.map((r) => (r as PromiseFulfilledResult<PushedBlob>).value);
+  const blobs = await transferBlobs([...unique.values()], { ...options, concurrency, signal }, async (layer, { slots, plan, signal: blobSignal }): Promise<PushedBlob> => {
+    const progress = throttledBlobProgress(onProgress, `pushing ${shortDigest(layer.digest)}`, layer.digest, layer.size, progressIntervalMs);
+    const result = await uploadBlob({
+      client,
+      layer,
+      blobPath: store.blobPath(layer.digest),
+      slots,
+      plan,
+      signal: blobSignal,
+      onProgress: (completed) => progress.update(completed),
+    });
+    progress.done(result.outcome);
+    return { digest: layer.digest, size: layer.size, mediaType: layer.mediaType, ...result };
+  });
 
   onProgress?.({ status: 'pushing manifest' });
   const digest = createHash('sha256').update(stored.bytes).digest('hex');

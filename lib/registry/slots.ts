@@ -1,3 +1,5 @@
+import { setMaxListeners } from 'node:events';
+import type { PartPlan } from './blobDownload.js';
 // A counting semaphore: at most `size` transfers (HTTP exchanges with a body) at once, shared by
 // every blob of a pull or push, so "16 connections" means 16 however many blobs there are.
 export class TransferSlots {
@@ -46,4 +48,48 @@ export class TransferSlots {
     const next = this.#waiting.shift();
     if (next !== undefined) next();
   }
+}
+
+/** What each blob transfer of one pull or push shares. */
+export interface BlobTransferContext {
+  readonly slots: TransferSlots;
+  readonly plan: PartPlan;
+  /** Aborted by the caller's signal or by the first blob that fails. */
+  readonly signal: AbortSignal;
+}
+
+/**
+ * Transfers every blob at once over `concurrency` shared slots. The first failure stops the
+ * others and is thrown (the caller's abort reason when it aborted), after every blob has settled,
+ * so no transfer is still writing when this returns.
+ */
+export async function transferBlobs<B, R>(
+  blobs: readonly B[],
+  options: PartPlan & { concurrency: number; signal: AbortSignal | undefined },
+  transfer: (blob: B, context: BlobTransferContext) => Promise<R>,
+): Promise<R[]> {
+  const stop = new AbortController();
+  const signal = options.signal === undefined ? stop.signal : AbortSignal.any([options.signal, stop.signal]);
+  setMaxListeners(0, signal); // one listener per transfer in flight
+  const context: BlobTransferContext = {
+    slots: new TransferSlots(options.concurrency),
+    plan: {
+      ...(options.partSize === undefined ? {} : { partSize: options.partSize }),
+      ...(options.parts === undefined ? {} : { parts: options.parts }),
+      ...(options.minPartSize === undefined ? {} : { minPartSize: options.minPartSize }),
+      ...(options.maxPartSize === undefined ? {} : { maxPartSize: options.maxPartSize }),
+    },
+    signal,
+  };
+  const settled = await Promise.allSettled(
+    blobs.map((blob) =>
+      transfer(blob, context).catch((error: unknown) => {
+        stop.abort(error);
+        throw error;
+      }),
+    ),
+  );
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed !== undefined) throw options.signal?.aborted ? options.signal.reason : (stop.signal.reason ?? failed.reason);
+  return settled.map((r) => (r as PromiseFulfilledResult<R>).value);
 }
