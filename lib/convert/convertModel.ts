@@ -2,8 +2,7 @@
 // (same keys in the same order, same tensor names, order, types and bytes), streamed tensor by
 // tensor in row chunks. An output type that is a llama-quantize file type (Q4_K_M, …) gives, in one
 // pass and without an F16 file, the bytes `convert --outtype f16` followed by llama-quantize give.
-import { realpathSync } from 'node:fs';
-import { join, resolve as resolvePath } from 'node:path';
+import { join } from 'node:path';
 import { GgmlType, ggmlTypeName, LlamaFileType } from '../gguf/ggmlTypes.js';
 import { GgufValueType } from '../gguf/types.js';
 import type { GgufMetadataEntry } from '../gguf/types.js';
@@ -19,6 +18,7 @@ import { forcedF32, type ConversionPlan, type PlannedTensor } from './model.js';
 import { addNaming, modelNaming, parameterCounts } from './naming.js';
 import { BufferPool, encodeChunk, rowsCols, sourceChunks, type Chunk } from './tensorData.js';
 import { readJsonObject } from './tokenizer/hfFiles.js';
+import { sameFile } from '../sameFile.js';
 
 /** llama.cpp's GGML_QNT_VERSION. */
 const QUANTIZATION_VERSION = 2;
@@ -123,14 +123,6 @@ function convertTypeOf(t: PlannedTensor, choice: OutTypeChoice): GgmlType {
   // gguf-py cannot write Q8_0 rows that are not whole blocks: it falls back to F16.
   if (choice.convertType === GgmlType.Q8_0 && rowsCols(t.shape)[1] % 32 !== 0) return GgmlType.F16;
   return choice.convertType;
-}
-
-function sameFile(a: string, b: string): boolean {
-  try {
-    return realpathSync(a) === realpathSync(b);
-  } catch {
-    return resolvePath(a) === resolvePath(b);
-  }
 }
 
 interface WriteJob {

@@ -3,7 +3,7 @@
 // adapter.lora.alpha (f32), general.quantization_version; tensors <base>.lora_a / .lora_b in the
 // adapter's (sorted) tensor order, F32 by default. The adapter is checked against the base before
 // the output is opened, and the file appears only when complete.
-import { existsSync, realpathSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { basename, resolve as resolvePath } from 'node:path';
 import { GgmlType, ggmlTypeName } from '../gguf/ggmlTypes.js';
 import { GgufValueType, type GgufMetadataEntry } from '../gguf/types.js';
@@ -14,6 +14,7 @@ import { detectAdapterDirectory, readAdapterDirectory } from './adapterDirectory
 import { readBaseModel } from './baseModel.js';
 import { checkPairs, type AdapterCheckOptions } from './check.js';
 import { LoraError } from './errors.js';
+import { sameFile } from '../sameFile.js';
 
 /** convert_lora_to_gguf.py --outtype values. */
 export const ADAPTER_OUT_TYPES = ['f32', 'f16', 'bf16', 'q8_0', 'auto'] as const;
@@ -84,14 +85,6 @@ function outTypeOf(requested: string | undefined, firstDtype: string | undefined
 /** The type a lora tensor is written as: gguf-py cannot write Q8_0 rows that are not whole blocks (lora_b rows are r long), it falls back to F16. */
 function tensorType(target: GgmlType, ne0: number): GgmlType {
   return target === GgmlType.Q8_0 && ne0 % 32 !== 0 ? GgmlType.F16 : target;
-}
-
-function sameFile(a: string, b: string): boolean {
-  try {
-    return realpathSync(a) === realpathSync(b);
-  } catch {
-    return resolvePath(a) === resolvePath(b);
-  }
 }
 
 function defaultBase(dir: string): string | undefined {

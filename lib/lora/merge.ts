@@ -3,8 +3,6 @@
 // GEMM in row chunks: each chunk of W is decoded to f32, gets C += s·B[rows]·A, and is encoded to
 // its output type. Tensors the adapter does not touch are copied (or re-encoded when the output
 // type asks). The adapter is checked against the base before the output is opened.
-import { realpathSync } from 'node:fs';
-import { resolve as resolvePath } from 'node:path';
 import { GgmlType, ggmlTypeName } from '../gguf/ggmlTypes.js';
 import { MappedGguf } from '../gguf/mappedGguf.js';
 import { GgufValueType, type GgufMetadataEntry, type GgufTensorInfo } from '../gguf/types.js';
@@ -20,6 +18,7 @@ import { readBaseModel } from './baseModel.js';
 import type { AdapterCheckOptions } from './baseModelName.js';
 import { checkPairs, openAdapter } from './check.js';
 import { LoraError } from './errors.js';
+import { sameFile } from '../sameFile.js';
 
 /** Rows per chunk: about 4 Mi f32 elements of W at a time, whatever the tensor size. */
 const CHUNK_ELEMENTS = 1 << 22;
@@ -65,14 +64,6 @@ export interface MergeLoraResult {
 
 const FLOAT_TYPES = new Set<number>([GgmlType.F32, GgmlType.F16, GgmlType.BF16]);
 const KERNEL_TYPES = new Set<number>(QUANT_TYPE_NAMES.map((n) => GgmlType[n as keyof typeof GgmlType] as number));
-
-function sameFile(a: string, b: string): boolean {
-  try {
-    return realpathSync(a) === realpathSync(b);
-  } catch {
-    return resolvePath(a) === resolvePath(b);
-  }
-}
 
 /** f32 values of `count` elements of `type` in `bytes`. */
 function decode(bytes: Uint8Array, type: number, count: number, threads: number | undefined): Float32Array {

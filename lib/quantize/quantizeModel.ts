@@ -2,8 +2,6 @@
 // byte (key order, tensor order, per-tensor types, alignment, data). Tensors are read from the
 // mapped input and quantized in row chunks that are written as they are produced, so memory stays
 // at a few chunks whatever the model size; the file appears at its destination only when complete.
-import { realpathSync } from 'node:fs';
-import { resolve as resolvePath } from 'node:path';
 import { GgmlType, ggmlTypeFromName, ggmlTypeInfo, ggmlTypeName } from '../gguf/ggmlTypes.js';
 import { MappedGguf } from '../gguf/mappedGguf.js';
 import { GgufValueType } from '../gguf/types.js';
@@ -15,6 +13,7 @@ import { readImatrix, type Imatrix } from './imatrix.js';
 import { dequantize, quantize } from './quantize.js';
 import { chooseTensorTypes, type TensorTypeChoice, type TensorTypeOverride } from './tensorTypes.js';
 import { QUANT_TYPE_NAMES } from './typeInfo.js';
+import { sameFile } from '../sameFile.js';
 
 export { QuantizeModelError };
 
@@ -172,14 +171,6 @@ function planImatrix(imatrix: Imatrix | undefined, info: GgufTensorInfo, choice:
     });
   }
   return values;
-}
-
-function sameFile(a: string, b: string): boolean {
-  try {
-    return realpathSync(a) === realpathSync(b);
-  } catch {
-    return resolvePath(a) === resolvePath(b);
-  }
 }
 
 /**
