@@ -3,6 +3,7 @@
 // gemm(B, A, { m: out, n: in, k: r, c: W, alpha: s }).
 // Every argument is checked here, before any native work (the addon checks lengths again).
 import { loadNative, type NativeAddon } from '../native.js';
+import { invalidArgument } from '../argumentError.js';
 import { callSync, runNativeJob } from '../nativeCall.js';
 
 export interface GemmSyncOptions {
@@ -57,16 +58,8 @@ interface GemmPlan {
   threads: number;
 }
 
-function received(value: unknown): string {
-  if (typeof value === 'string') return `'${value}'`;
-  if (ArrayBuffer.isView(value)) return `${value.constructor.name}(${(value as { length?: number }).length ?? value.byteLength})`;
-  return String(value);
-}
-
 function fail(ErrorType: typeof TypeError | typeof RangeError, code: GemmArgumentErrorCode, what: string, name: string, value: unknown): never {
-  const error = new ErrorType(`Expected ${what} for ${name} but received ${received(value)} of type ${typeof value}`);
-  Object.defineProperty(error, 'code', { value: code, enumerable: true });
-  throw error;
+  return invalidArgument(ErrorType, what, name, value, code);
 }
 
 function dimension(value: unknown, name: string): number {

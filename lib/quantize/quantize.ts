@@ -2,6 +2,7 @@
 // writes and the floats ggml's dequantize_row_* reads back, for every type in typeInfo.ts.
 // Every argument is checked here, before any native work (the addon checks lengths again).
 import { loadNative, type NativeAddon } from '../native.js';
+import { invalidArgument } from '../argumentError.js';
 import { callSync, runNativeJob } from '../nativeCall.js';
 import {
   SOURCE_TYPE_NAMES,
@@ -60,14 +61,8 @@ interface QuantizePlan {
   dst: Uint8Array;
 }
 
-function received(value: unknown): string {
-  if (typeof value === 'string') return `'${value}'`;
-  if (ArrayBuffer.isView(value)) return `${value.constructor.name}(${(value as { length?: number }).length ?? value.byteLength})`;
-  return String(value);
-}
-
 function fail(ErrorType: typeof TypeError | typeof RangeError, what: string, name: string, value: unknown): never {
-  throw new ErrorType(`Expected ${what} for ${name} but received ${received(value)} of type ${typeof value}`);
+  return invalidArgument(ErrorType, what, name, value);
 }
 
 function integerOption(value: unknown, name: string, min: number): number {
