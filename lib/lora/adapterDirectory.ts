@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { SafetensorsFile } from '../safetensors/file.js';
 import type { SafetensorsTensorInfo } from '../safetensors/header.js';
 import { LoraError } from './errors.js';
+import { compareUtf8 } from '../utf8Order.js';
 
 export type AdapterFormat = 'peft' | 'mlx';
 
@@ -102,10 +103,6 @@ function patternValue(patterns: Map<string, number>, module: string): number | u
   return undefined;
 }
 
-function byteOrder(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
-}
-
 interface Half {
   tensor: SafetensorsTensorInfo;
   module: string;
@@ -129,7 +126,7 @@ export function readAdapterDirectory(dir: string): AdapterDirectory {
   try {
     const halves: Half[] = [];
     const skipped: string[] = [];
-    for (const tensor of [...weights.tensors].sort((x, y) => byteOrder(x.name, y.name))) {
+    for (const tensor of [...weights.tensors].sort((x, y) => compareUtf8(x.name, y.name))) {
       const half = classify(tensor, format, weightsPath);
       if (half === 'skip') skipped.push(tensor.name);
       else halves.push(half);

@@ -4,6 +4,7 @@
 // a type's block does not divide. The order of evaluation is llama.cpp's: counters depend on it.
 import { GgmlType, ggmlTypeInfo, ggmlTypeName } from '../gguf/ggmlTypes.js';
 import type { GgufMetadataEntry, GgufTensorInfo } from '../gguf/types.js';
+import { compareUtf8 } from '../utf8Order.js';
 import { QuantizeModelError } from './errors.js';
 import type { FileTypeInfo } from './fileTypes.js';
 
@@ -85,8 +86,8 @@ function layerOf(name: string): number {
  * byte order. llama_model_quantize writes tensors, and counts layers, in this order.
  */
 export function quantizeOrder<T extends { name: string }>(tensors: readonly T[]): T[] {
-  const keyed = tensors.map((t) => ({ t, layer: layerOf(t.name), bytes: Buffer.from(t.name, 'utf8') }));
-  keyed.sort((a, b) => (a.layer !== b.layer ? a.layer - b.layer : Buffer.compare(a.bytes, b.bytes)));
+  const keyed = tensors.map((t) => ({ t, layer: layerOf(t.name) }));
+  keyed.sort((a, b) => (a.layer !== b.layer ? a.layer - b.layer : compareUtf8(a.t.name, b.t.name)));
   return keyed.map((k) => k.t);
 }
 

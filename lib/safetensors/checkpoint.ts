@@ -7,6 +7,7 @@ import { basename, dirname, join } from 'node:path';
 import { SafetensorsError } from './errors.js';
 import { SafetensorsFile } from './file.js';
 import type { SafetensorsTensorInfo } from './header.js';
+import { compareUtf8 } from '../utf8Order.js';
 
 export const INDEX_FILE = 'model.safetensors.index.json';
 /** An index file is JSON of a few MB at most (one entry per tensor); refuse absurd ones before reading. */
@@ -40,10 +41,6 @@ function readIndex(path: string): { weightMap: Map<string, string>; parts: strin
   const map = new Map<string, string>();
   for (const [name, file] of Object.entries(weightMap)) map.set(name, shardName(file, path));
   return { weightMap: map, parts: [...new Set(map.values())].sort() };
-}
-
-function byteOrder(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 }
 
 export class SafetensorsCheckpoint implements Disposable {
@@ -106,8 +103,8 @@ export class SafetensorsCheckpoint implements Disposable {
         }
       }
       if (weightMap) {
-        const missing = [...weightMap.keys()].filter((n) => !seen.has(n)).sort(byteOrder);
-        const extra = [...seen.keys()].filter((n) => !weightMap!.has(n)).sort(byteOrder);
+        const missing = [...weightMap.keys()].filter((n) => !seen.has(n)).sort(compareUtf8);
+        const extra = [...seen.keys()].filter((n) => !weightMap!.has(n)).sort(compareUtf8);
         const misplaced = [...weightMap].filter(([n, f]) => seen.has(n) && seen.get(n) !== f).map(([n]) => n);
         if (missing.length || extra.length || misplaced.length) {
           const list = (xs: string[]) => (xs.length > 5 ? `${xs.slice(0, 5).join(', ')} … (${xs.length})` : xs.join(', '));

@@ -5,6 +5,7 @@
 // no hole, nothing after the last tensor).
 import { SafetensorsError } from './errors.js';
 import { dtypeSize, isSafetensorsDtype, type SafetensorsDtype } from './dtypes.js';
+import { compareUtf8 } from '../utf8Order.js';
 
 /** The reference library refuses headers above 100 MB; so do we, before reading them. */
 export const MAX_HEADER_BYTES = 100_000_000;
@@ -56,10 +57,6 @@ export function headerLengthOf(prefix: Uint8Array, fileSize: number, file?: stri
   const length = Number(n);
   if (8 + length > fileSize) fail('ERR_SAFETENSORS_HEADER_LENGTH', `Header length ${length} runs past the end of the file (${fileSize} bytes)`, { offset: 0, file });
   return length;
-}
-
-function compareUtf8(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 }
 
 function offsetPair(value: unknown): [number, number] | undefined {

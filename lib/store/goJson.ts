@@ -15,6 +15,9 @@
 //   GoStruct      struct: fields in the given order, `omitEmpty` as the `,omitempty` tag option
 import { StoreError } from './errors.js';
 import { goFloatText } from './goFloat.js';
+import { compareUtf8 } from '../utf8Order.js';
+
+export { compareUtf8 };
 
 export class GoFloat32 {
   readonly value: number;
@@ -175,17 +178,6 @@ function quoteRawString(bytes: Uint8Array): string {
   return `${out}"`;
 }
 
-/** Bytewise UTF-8 order, which is code point order (JS's `<` compares UTF-16 units and differs above U+FFFF). */
-export function compareUtf8(a: string, b: string): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    const x = a.codePointAt(i) as number;
-    const y = b.codePointAt(i) as number;
-    if (x !== y) return x < y ? -1 : 1;
-    if (x > 0xffff) i++;
-  }
-  return a.length - b.length;
-}
 
 function isEmpty(value: GoJsonValue | undefined): boolean {
   if (value === undefined || value === null || value === false || value === '' || value === 0 || value === 0n) return true;
