@@ -314,13 +314,16 @@ async function kernelCopyToBlob(blobsDir: string, source: string, options: BlobF
     // The copy creates the temp first; wait for it, or for the copy to fail.
     while (handle === undefined) {
       options.signal?.throwIfAborted();
+      // The copy's state before the attempt: a copy that ends while open() fails has created the
+      // temp after open() looked, so only one already done before the attempt means it is gone.
+      const before = copy.state;
       try {
         handle = await open(temp, 'r');
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
         if (copy.state === 'failed') throw copy.error;
-        if (copy.state === 'done') throw error; // the temp was removed under us
-        await sleep(1);
+        if (before === 'done') throw error; // the temp was removed under us
+        if (copy.state !== 'done') await sleep(1);
       }
     }
     const reader = handle;
