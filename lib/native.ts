@@ -40,6 +40,12 @@ export interface NativeAddon {
   fp16ToFp32(src: Uint16Array, dst: Float32Array, threads: number): void;
   fp32ToBf16(src: Float32Array, dst: Uint16Array, threads: number): void;
   bf16ToFp32(src: Uint16Array, dst: Float32Array, threads: number): void;
+  /**
+   * Starts writeback of [offset, offset + length) of the open file `fd` without waiting for it
+   * (Linux sync_file_range SYNC_FILE_RANGE_WRITE, on a libuv pool thread). Resolves with 0 or an
+   * errno value (ENOSYS where unsupported); an fsync is still what makes the bytes durable.
+   */
+  startWriteback(fd: number, offset: number, length: number): Promise<number>;
   /** Maps a whole file (opened read-only, mapped MAP_PRIVATE so stray writes never reach the file). */
   mapFile(path: string): NativeMapping;
   /**

@@ -17,5 +17,6 @@ void init_conversions(Napi::Env env, Napi::Object exports);
 void init_mapping(Napi::Env env, Napi::Object exports);
 void init_quantize(Napi::Env env, Napi::Object exports);
 void init_matmul(Napi::Env env, Napi::Object exports);
+void init_writeback(Napi::Env env, Napi::Object exports);
 
 }  // namespace gguf_forge
