@@ -9,6 +9,7 @@ import { GgufError } from './errors.js';
 import { ggmlTypeInfo, tensorByteLengthBig } from './ggmlTypes.js';
 import { MAX_ARRAY_ITEMS, MAX_ARRAY_NESTING, MAX_STRING_BYTES, MAX_TENSOR_DIMS, MAX_TENSOR_NAME_BYTES } from './reader.js';
 import { GgufValueType } from './types.js';
+import { WritebackPacer } from '../writeback.js';
 import type { GgufArray, GgufMetadataEntry, GgufTensorInfo, GgufValue } from './types.js';
 
 /** Writes are coalesced into buffers of this size before they reach the sink. */
@@ -402,12 +403,15 @@ class TempFileSink implements GgufSink {
   readonly #dest: string;
   readonly #temp: string;
   readonly #handle: FileHandle;
+  readonly #writeback: WritebackPacer;
+  #position = 0;
   #closed = false;
 
   private constructor(dest: string, temp: string, handle: FileHandle) {
     this.#dest = dest;
     this.#temp = temp;
     this.#handle = handle;
+    this.#writeback = new WritebackPacer(handle.fd);
   }
 
   static async create(dest: string): Promise<TempFileSink> {
@@ -421,9 +425,12 @@ class TempFileSink implements GgufSink {
       const { bytesWritten } = await this.#handle.write(bytes, done, bytes.length - done);
       done += bytesWritten;
     }
+    this.#position += done;
+    this.#writeback.advance(this.#position);
   }
 
   async close(): Promise<void> {
+    await this.#writeback.settle();
     await this.#handle.sync();
     this.#closed = true;
     await this.#handle.close();
@@ -444,6 +451,7 @@ class TempFileSink implements GgufSink {
   async abort(): Promise<void> {
     if (!this.#closed) {
       this.#closed = true;
+      await this.#writeback.settle();
       await this.#handle.close().catch(() => undefined);
     }
     await rm(this.#temp, { force: true });

@@ -8,6 +8,7 @@ import { open, readdir, readFile, rename, rm, statfs } from 'node:fs/promises';
 import { setMaxListeners } from 'node:events';
 import { basename, dirname, join } from 'node:path';
 import { syncDir } from '../store/atomicFile.js';
+import { WritebackPacer } from '../writeback.js';
 import { blobUrl } from './endpoint.js';
 import { RegistryError, redactUrl } from './errors.js';
 import { gaveUp, type RegistryClient } from './client.js';
@@ -246,12 +247,16 @@ export async function downloadBlob(options: BlobDownloadOptions): Promise<BlobDo
   const handle = await open(dataPath, resumedBytes > 0 ? 'r+' : 'w+', 0o644);
   const saver = new PartSaver(blobPath, parts, options.saveIntervalMs ?? 250);
   const hasher = createPrefixHasher(handle, dataPath, parts, size);
+  // Each part's written run goes to disk as it grows, so the fsync before the rename has little left.
+  const writebacks = new Map(parts.map((p) => [p, new WritebackPacer(handle.fd, p.Offset + p.Completed)]));
+  const writebacksSettled = () => Promise.all([...writebacks.values()].map((w) => w.settle()));
   let transferred = 0;
   let closed = false;
   const close = async () => {
     if (closed) return;
     closed = true;
     await hasher.close();
+    await writebacksSettled();
     await handle.close();
   };
   const report = () => options.onProgress(parts.reduce((sum, p) => sum + p.Completed, 0));
@@ -370,6 +375,7 @@ export async function downloadBlob(options: BlobDownloadOptions): Promise<BlobDo
         });
         const done = Promise.all([previous, written]).then(() => {
           part.Completed += length;
+          writebacks.get(part)?.advance(part.Offset + part.Completed);
           hasher.written(position, chunks, length);
           report();
           saver.maybeSave(part);
@@ -462,7 +468,7 @@ export async function downloadBlob(options: BlobDownloadOptions): Promise<BlobDo
     saver.save();
 
     // The flush to disk runs while the hash finishes (a mismatch deletes the file anyway).
-    const [actual] = await Promise.all([hasher.digest(size), handle.sync()]);
+    const [actual] = await Promise.all([hasher.digest(size), writebacksSettled().then(() => handle.sync())]);
     if (actual !== digest.toLowerCase().replace(/^sha256-/, 'sha256:')) {
       await close();
       await discardPartial(blobPath);

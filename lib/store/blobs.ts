@@ -8,16 +8,11 @@ import { join } from 'node:path';
 import { renameInto, syncDir, tempFileName, writeFully } from './atomicFile.js';
 import { StoreError } from './errors.js';
 import { blobFileName } from './manifest.js';
+import { WritebackPacer } from '../writeback.js';
 
 /** Temp files in blobs/ start with this; it is not a digest name, so Ollama's startup prune also removes strays after an hour. */
 export const BLOB_TEMP_PREFIX = 'sha256-tmp-';
 const CHUNK_BYTES = 4 << 20;
-/**
- * A large blob is flushed to disk as it is written (fdatasync in the background every this many bytes),
- * so the fsync before the rename has little left to do instead of the whole file: the disk works while
- * the bytes are still being hashed.
- */
-const FLUSH_EVERY_BYTES = 64 << 20;
 
 export interface BlobInfo {
   /** `sha256:<hex>`. */
@@ -101,11 +96,8 @@ export class BlobWriter {
   #size = 0;
   #result: BlobInfo | undefined;
   #queue: Promise<void> = Promise.resolve();
-  #unflushed = 0;
-  /** The background flush (never rejects); after a failure no other starts and commit() throws the error. */
-  #flush: Promise<void> = Promise.resolve();
-  #flushBusy = false;
-  #flushError: unknown;
+  /** A large blob goes to disk as it is written, so the fsync before the rename has little left to do. */
+  readonly #writeback: WritebackPacer;
   #state: 'open' | 'closing' | 'closed' | 'aborted' = 'open';
 
   private constructor(blobsDir: string, temp: string, handle: FileHandle, onDigest: DigestHook | undefined) {
@@ -113,6 +105,7 @@ export class BlobWriter {
     this.#temp = temp;
     this.#handle = handle;
     this.#onDigest = onDigest;
+    this.#writeback = new WritebackPacer(handle.fd);
   }
 
   static async open(blobsDir: string, onDigest?: DigestHook): Promise<BlobWriter> {
@@ -138,21 +131,13 @@ export class BlobWriter {
     if (this.#state !== 'open') return Promise.reject(new StoreError('ERR_STORE_WRITER_CLOSED', `blob writer is ${this.#state}`, { path: this.#temp }));
     this.#hash.update(bytes);
     this.#size += bytes.length;
-    const queued = this.#queue.then(() => writeFully(this.#handle, bytes));
+    const end = this.#size;
+    const queued = this.#queue.then(async () => {
+      await writeFully(this.#handle, bytes);
+      this.#writeback.advance(end);
+    });
     // A failed write fails this call and every later one; commit() reports it too.
     this.#queue = queued;
-    this.#unflushed += bytes.length;
-    if (this.#unflushed >= FLUSH_EVERY_BYTES && !this.#flushBusy) {
-      this.#unflushed = 0;
-      this.#flushBusy = true;
-      // Outside the write queue: later writes go on while this flush runs.
-      this.#flush = queued
-        .then(() => this.#handle.datasync())
-        .then(
-          () => void (this.#flushBusy = false),
-          (error: unknown) => void (this.#flushError ??= error),
-        );
-    }
     return queued;
   }
 
@@ -165,8 +150,7 @@ export class BlobWriter {
     this.#state = 'closing';
     try {
       await this.#queue;
-      await this.#flush;
-      if (this.#flushError !== undefined) throw this.#flushError;
+      await this.#writeback.settle();
       await this.#handle.chmod(0o644);
       await this.#handle.sync();
       await this.#handle.close();
@@ -186,7 +170,7 @@ export class BlobWriter {
     if (this.#state === 'closed' || this.#state === 'aborted') return;
     this.#state = 'aborted';
     await this.#queue.catch(() => undefined);
-    await this.#flush;
+    await this.#writeback.settle();
     await this.#handle.close().catch(() => undefined);
     await rm(this.#temp, { force: true });
   }
@@ -291,7 +275,7 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  * and the digest is of the bytes the blob holds: a source edited meanwhile cannot leave a blob that
  * differs from its name. Linux only: there the copy appends in order and a read below the file's size
  * sees copied bytes (a copier that sizes the file first, as Windows' CopyFile may, would not).
- * The hashed part is flushed to disk in the background. The copy itself cannot be cancelled: on an
+ * The hashed part is handed to the disk as it is hashed (lib/writeback.ts). The copy itself cannot be cancelled: on an
  * abort or error the temp is unlinked at once and again once the copy has ended.
  */
 async function kernelCopyToBlob(blobsDir: string, source: string, options: BlobFileOptions, onDigest?: DigestHook): Promise<BlobInfo> {
@@ -306,9 +290,7 @@ async function kernelCopyToBlob(blobsDir: string, source: string, options: BlobF
     },
   );
   let handle: FileHandle | undefined;
-  let flushing: Promise<void> = Promise.resolve();
-  let flushBusy = false;
-  let flushError: unknown;
+  let writeback: WritebackPacer | undefined;
   let reading: Promise<{ bytesRead: number; length: number; buffer: Buffer }> | undefined;
   try {
     // The copy creates the temp first; wait for it, or for the copy to fail.
@@ -327,13 +309,14 @@ async function kernelCopyToBlob(blobsDir: string, source: string, options: BlobF
       }
     }
     const reader = handle;
+    // The copied part goes to disk as it is hashed, so the fsync before the rename has little left to do.
+    writeback = new WritebackPacer(reader.fd);
     const hash = createHash('sha256');
     const buffers = [Buffer.allocUnsafe(CHUNK_BYTES), Buffer.allocUnsafe(CHUNK_BYTES)];
     let which = 0;
     let position = 0; // bytes hashed
     let requested = 0; // bytes asked for (hashed + the read in flight)
     let known = 0; // the temp's size when last looked at
-    let lastFlush = 0;
     let reported = 0;
     const startRead = () => {
       const buffer = buffers[which] as Buffer;
@@ -371,18 +354,10 @@ async function kernelCopyToBlob(blobsDir: string, source: string, options: BlobF
         reported = position;
         options.onProgress?.({ completed: position, total: Math.max(total, position) });
       }
-      if (!flushBusy && position - lastFlush >= FLUSH_EVERY_BYTES) {
-        lastFlush = position;
-        flushBusy = true;
-        flushing = reader.datasync().then(
-          () => void (flushBusy = false),
-          (error: unknown) => void (flushError ??= error),
-        );
-      }
+      writeback.advance(position);
     }
     if (reported !== position) options.onProgress?.({ completed: position, total: Math.max(total, position) });
-    await flushing;
-    if (flushError !== undefined) throw flushError;
+    await writeback.settle();
     const digest = `sha256:${hash.digest('hex')}`;
     checkExpected(options.expectedDigest, digest, source);
     onDigest?.(digest);
@@ -392,7 +367,7 @@ async function kernelCopyToBlob(blobsDir: string, source: string, options: BlobF
     handle = undefined;
     return await settleTemp(blobsDir, temp, digest, position);
   } catch (error) {
-    await flushing;
+    await writeback?.settle();
     await reading?.catch(() => undefined);
     await handle?.close().catch(() => undefined);
     await rm(temp, { force: true });
