@@ -46,6 +46,12 @@ export interface NativeAddon {
    * errno value (ENOSYS where unsupported); an fsync is still what makes the bytes durable.
    */
   startWriteback(fd: number, offset: number, length: number): Promise<number>;
+  /**
+   * Writes all of `bytes` at `position` of the open file `fd` with pwrite in 64 KiB pieces, on a
+   * libuv pool thread (cpp/io/piecewise_write.h says why pieces). Resolves with 0 or the errno of
+   * the failed call (ENOSYS where unsupported); `bytes` must not change until it settles.
+   */
+  writeAt(fd: number, bytes: Uint8Array, position: number): Promise<number>;
   /** Maps a whole file (opened read-only, mapped MAP_PRIVATE so stray writes never reach the file). */
   mapFile(path: string): NativeMapping;
   /**

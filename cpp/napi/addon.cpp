@@ -65,7 +65,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   init_mapping(env, exports);
   init_quantize(env, exports);
   init_matmul(env, exports);
-  init_writeback(env, exports);
+  init_file_writes(env, exports);
   return exports;
 }
 

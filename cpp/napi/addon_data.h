@@ -17,6 +17,6 @@ void init_conversions(Napi::Env env, Napi::Object exports);
 void init_mapping(Napi::Env env, Napi::Object exports);
 void init_quantize(Napi::Env env, Napi::Object exports);
 void init_matmul(Napi::Env env, Napi::Object exports);
-void init_writeback(Napi::Env env, Napi::Object exports);
+void init_file_writes(Napi::Env env, Napi::Object exports);
 
 }  // namespace gguf_forge

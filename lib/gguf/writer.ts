@@ -9,6 +9,7 @@ import { GgufError } from './errors.js';
 import { ggmlTypeInfo, tensorByteLengthBig } from './ggmlTypes.js';
 import { MAX_ARRAY_ITEMS, MAX_ARRAY_NESTING, MAX_STRING_BYTES, MAX_TENSOR_DIMS, MAX_TENSOR_NAME_BYTES } from './reader.js';
 import { GgufValueType } from './types.js';
+import { writeAllAt } from '../pieceWrite.js';
 import { WritebackPacer } from '../writeback.js';
 import type { GgufArray, GgufMetadataEntry, GgufTensorInfo, GgufValue } from './types.js';
 
@@ -420,12 +421,8 @@ class TempFileSink implements GgufSink {
   }
 
   async write(bytes: Uint8Array): Promise<void> {
-    let done = 0;
-    while (done < bytes.length) {
-      const { bytesWritten } = await this.#handle.write(bytes, done, bytes.length - done);
-      done += bytesWritten;
-    }
-    this.#position += done;
+    await writeAllAt(this.#handle, bytes, this.#position);
+    this.#position += bytes.length;
     this.#writeback.advance(this.#position);
   }
 

@@ -5,9 +5,10 @@ import { createHash, type Hash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { chmod, copyFile, link, open, rm, stat, utimes, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { renameInto, syncDir, tempFileName, writeFully } from './atomicFile.js';
+import { renameInto, syncDir, tempFileName } from './atomicFile.js';
 import { StoreError } from './errors.js';
 import { blobFileName } from './manifest.js';
+import { writeAllAt } from '../pieceWrite.js';
 import { WritebackPacer } from '../writeback.js';
 
 /** Temp files in blobs/ start with this; it is not a digest name, so Ollama's startup prune also removes strays after an hour. */
@@ -131,10 +132,10 @@ export class BlobWriter {
     if (this.#state !== 'open') return Promise.reject(new StoreError('ERR_STORE_WRITER_CLOSED', `blob writer is ${this.#state}`, { path: this.#temp }));
     this.#hash.update(bytes);
     this.#size += bytes.length;
-    const end = this.#size;
+    const at = this.#size - bytes.length;
     const queued = this.#queue.then(async () => {
-      await writeFully(this.#handle, bytes);
-      this.#writeback.advance(end);
+      await writeAllAt(this.#handle, bytes, at);
+      this.#writeback.advance(at + bytes.length);
     });
     // A failed write fails this call and every later one; commit() reports it too.
     this.#queue = queued;

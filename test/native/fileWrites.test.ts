@@ -1,9 +1,12 @@
-// Early writeback: the native sync_file_range call and the pacer that hands a growing file to it.
-import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+// Output file writes: the native sync_file_range call and the pacer that hands a growing file to
+// it, and positional writes in pieces (writeAt / writeAllAt).
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadNative } from '../../lib/native.js';
+import { writeAllAt } from '../../lib/pieceWrite.js';
 import { WRITEBACK_EVERY_BYTES, WritebackPacer, type StartWriteback } from '../../lib/writeback.js';
 
 const native = loadNative();
@@ -92,5 +95,39 @@ describe('WritebackPacer', () => {
     const pacer = new WritebackPacer(3, 0, null);
     pacer.advance(1 << 30);
     await expect(pacer.settle()).resolves.toBeUndefined();
+  });
+});
+
+describe('writeAllAt (native writeAt in 64 KiB pieces)', () => {
+  it('writes every byte at its position, across piece boundaries, with holes left as zeros', async () => {
+    const path = join(dir, 'pieces.bin');
+    const handle = await open(path, 'w+');
+    try {
+      const bytes = new Uint8Array(200_001).map((_, i) => (i * 31 + 7) & 0xff);
+      await writeAllAt(handle, bytes, 12_345);
+      await writeAllAt(handle, new Uint8Array(0), 999_999); // nothing to write: the file keeps its size
+      const back = readFileSync(path);
+      expect(back.length).toBe(12_345 + bytes.length);
+      expect(back.subarray(0, 12_345).every((b) => b === 0)).toBe(true);
+      expect(Buffer.compare(back.subarray(12_345), bytes)).toBe(0);
+    } finally {
+      await handle.close();
+    }
+  });
+
+  it('fails with the errno code node:fs uses, on a descriptor open only for reading', async () => {
+    const path = join(dir, 'readonly.bin');
+    writeFileSync(path, 'x');
+    const handle = await open(path, 'r');
+    try {
+      await expect(writeAllAt(handle, new Uint8Array(10), 0)).rejects.toMatchObject({ code: 'EBADF', syscall: 'write' });
+    } finally {
+      await handle.close();
+    }
+  });
+
+  it('refuses arguments that are not (fd, Uint8Array, position)', () => {
+    expect(() => native.writeAt(3, new Uint16Array(2) as unknown as Uint8Array, 0)).toThrow(TypeError);
+    expect(() => native.writeAt(3, new Uint8Array(2), -1)).toThrow(TypeError);
   });
 });
