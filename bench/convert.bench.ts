@@ -1,19 +1,20 @@
 // Conversion speed and memory beside `cp` of the same bytes: a generated 1.1 B-parameter BF16 Llama
-// checkpoint (TinyLlama-1.1B's real config, Llama 2 tokenizer) converted to F16 in a child process,
-// timed with /usr/bin/time (wall seconds, peak RSS). Run: node --import tsx test/convert/convertBench.ts [DIR]
-// (DIR defaults to a temp folder; ~7 GB of disk). Not a vitest test: it is minutes of I/O.
+// checkpoint (TinyLlama-1.1B's real config, Llama 2 tokenizer) converted to F16 by `gguf-forge
+// convert` (the built CLI) in a child process, timed with /usr/bin/time (wall seconds, peak RSS).
+// Run: npx tsx bench/convert.bench.ts [--dir DIR] [--rounds N]
+// (DIR defaults to a temp folder and keeps the checkpoint for the next run; ~7 GB of disk).
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync, writeSync, closeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { serializeSafetensorsHeader } from '../../lib/safetensors/writer.js';
-import { sharedData } from '../sharedData.js';
-import { TOKENIZERS } from './hfFixtures.js';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { serializeSafetensorsHeader } from '../lib/safetensors/writer.js';
+import { TOKENIZERS } from '../test/convert/hfFixtures.js';
+import { sharedData } from '../test/sharedData.js';
+import { timeCommand, timeGroup } from './childTiming.js';
 
-const root = process.argv[2] ?? join(tmpdir(), 'gguf-forge-convert-bench');
-const modelDir = join(root, 'TinyLlama-1.1B-Chat-v1.0');
-const out = join(root, 'out-f16.gguf');
-const copy = join(root, 'copy.safetensors');
+const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 function specs(c: Record<string, number>) {
   const hd = c.hidden_size! / c.num_attention_heads!;
@@ -40,7 +41,7 @@ function specs(c: Record<string, number>) {
   return t.sort((a, b) => (a.name < b.name ? -1 : 1));
 }
 
-function generate(): number {
+function generate(modelDir: string): number {
   mkdirSync(modelDir, { recursive: true });
   const config = { ...JSON.parse(readFileSync(sharedData('configs', 'TinyLlama-1.1B-Chat-v1.0', 'config.json'), 'utf8')), torch_dtype: 'bfloat16' };
   writeFileSync(join(modelDir, 'config.json'), JSON.stringify(config, null, 2));
@@ -73,53 +74,47 @@ function generate(): number {
   return params;
 }
 
-interface Timing {
-  seconds: number;
-  cpu: number;
-  maxRssMiB: number;
-}
-
-function run(cmd: string, args: string[]): Timing {
-  try {
-    execFileSync('/usr/bin/time', ['-o', join(root, 'time.txt'), '-f', '%e %U %S %M', cmd, ...args], { stdio: ['ignore', 'inherit', 'inherit'] });
-  } catch (e) {
-    throw new Error(`${cmd} failed: ${(e as Error).message}`);
-  }
-  const [sec, user, sys, kb] = readFileSync(join(root, 'time.txt'), 'utf8').trim().split(/\s+/).map(Number);
-  return { seconds: sec as number, cpu: (user as number) + (sys as number), maxRssMiB: (kb as number) / 1024 };
-}
-
-const show = (t: Timing) => `${t.seconds.toFixed(2)} s (cpu ${t.cpu.toFixed(2)} s, rss ${t.maxRssMiB.toFixed(0)} MiB)`;
-
-const params = generate();
-const bytes = params * 2;
-console.log(`checkpoint: ${(params / 1e9).toFixed(3)} B parameters, ${(bytes / 2 ** 30).toFixed(2)} GiB BF16 in ${modelDir}`);
-const child = join(root, 'child.mts');
-writeFileSync(
-  child,
-  `import { convertModel } from ${JSON.stringify(join(process.cwd(), 'lib/convert/convertModel.ts'))};\n` +
-    `const r = await convertModel(${JSON.stringify(modelDir)}, ${JSON.stringify(out)}, { outType: 'f16' });\n` +
-    `console.log('convert: ' + r.tensors.length + ' tensors, ' + (r.outputBytes / 2 ** 30).toFixed(2) + ' GiB in ' + r.seconds.toFixed(2) + ' s');\n`,
-);
-// Warm the page cache the same way for both: one read of the source first.
-execFileSync('sh', ['-c', `cat ${join(modelDir, 'model.safetensors')} > /dev/null`], { stdio: 'inherit' });
-const rounds = Number(process.env.ROUNDS ?? 2);
-const src = join(modelDir, 'model.safetensors');
-for (let r = 0; r < rounds; r++) {
+export function convertBenchMain(argv: string[]): number {
+  const { values } = parseArgs({ args: argv, options: { dir: { type: 'string' }, rounds: { type: 'string' } } });
+  const root = values.dir ?? join(tmpdir(), 'gguf-forge-convert-bench');
+  const rounds = Number(values.rounds ?? 3);
+  const modelDir = join(root, 'TinyLlama-1.1B-Chat-v1.0');
+  const out = join(root, 'out-f16.gguf');
+  const copy = join(root, 'copy.safetensors');
+  const params = generate(modelDir);
+  const bytes = params * 2;
+  console.log(`checkpoint: ${(params / 1e9).toFixed(3)} B parameters, ${(bytes / 2 ** 30).toFixed(2)} GiB BF16 in ${modelDir}`);
+  // The command a user runs: the CLI built into dist/ (npm install builds it through `prepare`).
+  const cli = join(packageRoot, 'bin', 'gguf-forge.js');
+  if (!existsSync(join(packageRoot, 'dist', 'cli', 'main.js'))) execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: packageRoot, stdio: 'inherit' });
+  // Warm the page cache the same way for both: one read of the source first.
+  execFileSync('sh', ['-c', `cat ${join(modelDir, 'model.safetensors')} > /dev/null`], { stdio: 'inherit' });
+  const src = join(modelDir, 'model.safetensors');
   rmSync(out, { force: true });
   rmSync(copy, { force: true });
-  const load = readFileSync('/proc/loadavg', 'utf8').split(' ')[0];
-  // cp copies inside the kernel (copy_file_range); dd moves every byte through user space as a
-  // converter must. Both are synced to disk, as the converter's output is (it fsyncs before rename).
-  const cp = run('sh', ['-c', `cp ${src} ${copy} && sync ${copy}`]);
+  // cp copies inside the kernel (copy_file_range); cp+sync also waits for the disk, as the converter
+  // does (it fsyncs before the rename). Runs are grouped by command (bench/childTiming.ts says why).
+  const copyRun = (sync: boolean) => () => {
+    const t = timeCommand('sh', ['-c', sync ? `cp ${src} ${copy} && sync ${copy}` : `cp ${src} ${copy}`]);
+    rmSync(copy, { force: true });
+    return t;
+  };
+  const plainCp = timeGroup('cp', rounds, copyRun(false));
+  const cp = timeGroup('cp+sync', rounds, copyRun(true));
+  const conv = timeGroup('gguf-forge convert --outtype f16', rounds, () => {
+    const t = timeCommand(process.execPath, [cli, 'convert', modelDir, out, '--outtype', 'f16']);
+    rmSync(out, { force: true });
+    return t;
+  });
+  console.log(`\nmedians of ${rounds}: cp ${plainCp.median.toFixed(2)} s, cp+sync ${cp.median.toFixed(2)} s, convert ${conv.median.toFixed(2)} s`);
+  console.log(`convert / cp+sync   ${(conv.median / cp.median).toFixed(2)}x (goal <= 1.5x: both put the bytes on disk)`);
+  console.log(`convert / cp        ${(conv.median / plainCp.median).toFixed(2)}x (cp leaves its copy in the page cache)`);
+  console.log(`convert peak RSS    ${Math.max(...conv.runs.map((t) => t.maxRssMiB)).toFixed(0)} MiB (goal <= 300)`);
   rmSync(copy, { force: true });
-  const dd = run('sh', ['-c', `dd if=${src} of=${copy} bs=8M status=none && sync ${copy}`]);
-  rmSync(copy, { force: true });
-  const conv = run(process.execPath, ['--import', 'tsx', child]);
-  console.log(
-    `round ${r + 1} (load ${load}): cp+sync ${show(cp)} | dd bs=8M+sync ${show(dd)} | convert bf16->f16 ${show(conv)} | ` +
-      `convert/cp ${(conv.seconds / cp.seconds).toFixed(2)}x, convert/dd ${(conv.seconds / dd.seconds).toFixed(2)}x`,
-  );
+  rmSync(out, { force: true });
+  return 0;
 }
-rmSync(copy, { force: true });
-rmSync(out, { force: true });
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  process.exitCode = convertBenchMain(process.argv.slice(2));
+}

@@ -16,7 +16,7 @@ import { quantizeModel } from '../lib/quantize/quantizeModel.js';
 import { writeSyntheticLlama } from '../lib/synthetic/llamaModel.js';
 import { loadLlamaQuantize, llamaQuantizeUnavailableReason } from '../test/reference/llamaQuantize.js';
 
-const TINYLLAMA = { embd: 2048, layers: 22, heads: 32, kvHeads: 4, ff: 5632, vocab: 32000, type: 'F16' as const, seed: 1234, name: 'bench-1.1b' };
+export const TINYLLAMA = { embd: 2048, layers: 22, heads: 32, kvHeads: 4, ff: 5632, vocab: 32000, type: 'F16' as const, seed: 1234, name: 'bench-1.1b' };
 
 function rssKb(): { anon: number; total: number } {
   const status = readFileSync('/proc/self/status', 'utf8');
