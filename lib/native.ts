@@ -247,6 +247,26 @@ export function loadNative(): NativeAddon {
   throw loadError;
 }
 
+const optionalCalls = new Map<keyof NativeAddon, unknown>();
+
+/**
+ * One function of the addon, bound, or null when no binary loads or the loaded one (an older
+ * prebuild) lacks it: for calls that only speed things up, whose callers have a plain fallback.
+ */
+export function optionalNativeCall<K extends keyof NativeAddon>(name: K): NativeAddon[K] | null {
+  if (optionalCalls.has(name)) return optionalCalls.get(name) as NativeAddon[K] | null;
+  let call: NativeAddon[K] | null = null;
+  try {
+    const native = loadNative();
+    const f: unknown = native[name];
+    if (typeof f === 'function') call = f.bind(native) as NativeAddon[K];
+  } catch {
+    call = null;
+  }
+  optionalCalls.set(name, call);
+  return call;
+}
+
 /** True when the addon loads; never throws. */
 export function nativeAvailable(): boolean {
   try {

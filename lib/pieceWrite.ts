@@ -2,23 +2,9 @@
 // thread; cpp/io/piecewise_write.h says why), or through the FileHandle where the addon is missing.
 import type { FileHandle } from 'node:fs/promises';
 import { getSystemErrorName } from 'node:util';
-import { loadNative, type NativeAddon } from './native.js';
+import { optionalNativeCall } from './native.js';
 
 const ENOSYS = 38;
-
-let nativeWriteAt: NativeAddon['writeAt'] | null | undefined;
-
-function writeAtCall(): NativeAddon['writeAt'] | null {
-  if (nativeWriteAt !== undefined) return nativeWriteAt;
-  try {
-    const native = loadNative();
-    // An older prebuilt binary may lack the call: then the FileHandle writes.
-    nativeWriteAt = typeof native.writeAt === 'function' ? native.writeAt.bind(native) : null;
-  } catch {
-    nativeWriteAt = null;
-  }
-  return nativeWriteAt;
-}
 
 /** The error node:fs would throw for a failed write, from an errno value. */
 function writeError(errno: number): NodeJS.ErrnoException {
@@ -37,7 +23,7 @@ function writeError(errno: number): NodeJS.ErrnoException {
 
 /** Writes all of `bytes` at `position`; `bytes` must not change until the promise settles. */
 export async function writeAllAt(handle: FileHandle, bytes: Uint8Array, position: number): Promise<void> {
-  const writeAt = writeAtCall();
+  const writeAt = optionalNativeCall('writeAt');
   if (writeAt !== null && bytes.length > 0) {
     const errno = await writeAt(handle.fd, bytes, position);
     if (errno === 0) return;

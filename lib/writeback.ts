@@ -5,26 +5,12 @@
 // as it is written lets the disk work while the writer produces: on the development machine a
 // 2.2 GB write + fsync went from 1.9 s to 0.9 s. The fsync at the end is still what makes the
 // bytes durable; this only moves disk work earlier, so every failure here is ignored.
-import { loadNative, type NativeAddon } from './native.js';
+import { optionalNativeCall, type NativeAddon } from './native.js';
 
 /** Bytes handed to the disk at a time. */
 export const WRITEBACK_EVERY_BYTES = 64 << 20;
 
 export type StartWriteback = NativeAddon['startWriteback'];
-
-let startWriteback: StartWriteback | null | undefined;
-
-function nativeStartWriteback(): StartWriteback | null {
-  if (startWriteback !== undefined) return startWriteback;
-  try {
-    const native = loadNative();
-    // An older prebuilt binary may lack the call: then there is simply no early writeback.
-    startWriteback = typeof native.startWriteback === 'function' ? native.startWriteback.bind(native) : null;
-  } catch {
-    startWriteback = null;
-  }
-  return startWriteback;
-}
 
 /**
  * Paces early writeback of one sequential run of a file: [start, end) grows through advance(),
@@ -39,7 +25,7 @@ export class WritebackPacer {
   #off = false;
 
   /** `start`: where the run begins; `startWriteback`: the native call (tests pass their own). */
-  constructor(fd: number, start = 0, startWriteback: StartWriteback | null = nativeStartWriteback()) {
+  constructor(fd: number, start = 0, startWriteback: StartWriteback | null = optionalNativeCall('startWriteback')) {
     this.#fd = fd;
     this.#handedOver = start;
     this.#start = startWriteback;

@@ -131,8 +131,8 @@ export class BlobWriter {
   write(bytes: Uint8Array): Promise<void> {
     if (this.#state !== 'open') return Promise.reject(new StoreError('ERR_STORE_WRITER_CLOSED', `blob writer is ${this.#state}`, { path: this.#temp }));
     this.#hash.update(bytes);
+    const at = this.#size;
     this.#size += bytes.length;
-    const at = this.#size - bytes.length;
     const queued = this.#queue.then(async () => {
       await writeAllAt(this.#handle, bytes, at);
       this.#writeback.advance(at + bytes.length);
