@@ -18,16 +18,24 @@ const NAMES = ['same', 'SAME', 'same:latest', 'library/same', 'one', 'two:t', 'n
  * `same` yet would each keep their own letter case (Ollama's getExistingName has the same race).
  */
 const CLI_NAMES = ['same', 'registry.ollama.ai/library/same:latest', 'same:latest', 'library/same', 'one', 'two:t', 'ns/three', 'hf.co/a/four:q'];
-const LISTED = ['hf.co/a/four:q', 'ns/three:latest', 'one:latest', 'same:latest', 'two:t'];
+const OTHERS = ['hf.co/a/four:q', 'ns/three:latest', 'one:latest', 'two:t'];
 
-async function expectHealthy(root: string, sameDigests: string[]): Promise<void> {
+/**
+ * `sameModel` is the name the four "same" creates reported. In one process `same` and `SAME` race, and
+ * like Ollama's getExistingName the first manifest written fixes the spelling; every later create must
+ * reuse it, so all four report one spelling and `list` shows exactly that one.
+ */
+async function expectHealthy(root: string, sameDigests: string[], sameModels: string[]): Promise<void> {
+  expect(new Set(sameModels).size).toBe(1);
+  const sameModel = sameModels[0] as string;
+  expect(['same:latest', 'SAME:latest']).toContain(sameModel);
   const store = await openStore(root);
   const report = await store.verify();
   expect(report.problems).toEqual([]);
   expect(report.tempFiles).toEqual([]);
-  expect((await store.list()).map((m) => m.displayName).sort()).toEqual(LISTED);
+  expect((await store.list()).map((m) => m.displayName).sort()).toEqual([...OTHERS, sameModel].sort());
   // The four writes to "same" each replaced the file whole: it holds exactly one writer's bytes.
-  const same = readFileSync(join(root, 'manifests', 'registry.ollama.ai', 'library', 'same', 'latest'));
+  const same = readFileSync(join(root, 'manifests', 'registry.ollama.ai', 'library', sameModel.split(':')[0] as string, 'latest'));
   expect(sameDigests).toContain(createHash('sha256').update(same).digest('hex'));
   // Blobs no manifest names can only be the system and config blobs of "same" writes that were replaced.
   expect(report.unreferencedBlobs.length).toBeLessThanOrEqual(3 * 2);
@@ -43,7 +51,7 @@ describe('eight concurrent creates into one store', () => {
       NAMES.map((name, i) => create(name, { modelfile: `FROM ${gguf}\nSYSTEM writer ${i}\nPARAMETER seed 7\n`, models: root, link: i % 2 === 1 })),
     );
     expect(new Set(results.slice(0, 4).map((r) => r.manifestPath)).size).toBe(1);
-    await expectHealthy(root, results.slice(0, 4).map((r) => r.digest));
+    await expectHealthy(root, results.slice(0, 4).map((r) => r.digest), results.slice(0, 4).map((r) => r.model));
     // One model blob for all eight, whichever way each imported it.
     const store = await openStore(root);
     expect(blobFiles(store).filter((f) => f === `sha256-${results[0]?.layers[0]?.digest.slice(7)}`)).toHaveLength(1);
@@ -67,8 +75,8 @@ describe('eight concurrent creates into one store', () => {
     });
     const done = await Promise.all(runs);
     for (const [i, run] of done.entries()) expect(run.code, `${CLI_NAMES[i]}: ${run.stderr}`).toBe(0);
-    const finals = done.map((run) => JSON.parse(run.stdout.trimEnd().split('\n').at(-1) as string) as { status: string; digest: string });
+    const finals = done.map((run) => JSON.parse(run.stdout.trimEnd().split('\n').at(-1) as string) as { status: string; digest: string; model: string });
     expect(finals.every((f) => f.status === 'success')).toBe(true);
-    await expectHealthy(root, finals.slice(0, 4).map((f) => f.digest));
+    await expectHealthy(root, finals.slice(0, 4).map((f) => f.digest), finals.slice(0, 4).map((f) => f.model));
   });
 });
