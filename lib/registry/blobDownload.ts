@@ -3,17 +3,19 @@
 // `sha256-<hex>-partial-<N>` as Ollama's server/download.go keeps it ({"N","Offset","Size","Completed"}),
 // so an interrupted pull (ours or Ollama's) continues where it stopped. The sha256 is computed while
 // the parts arrive, over the contiguous prefix written so far, and checked before the rename.
-import { renameSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, openSync, writeSync } from 'node:fs';
 import { open, readdir, readFile, rename, rm, statfs } from 'node:fs/promises';
 import { setMaxListeners } from 'node:events';
 import { basename, dirname, join } from 'node:path';
 import { syncDir } from '../store/atomicFile.js';
+import { writeAllAt } from '../pieceWrite.js';
 import { WritebackPacer } from '../writeback.js';
 import { blobUrl } from './endpoint.js';
 import { RegistryError, redactUrl } from './errors.js';
 import { gaveUp, type RegistryClient } from './client.js';
 import { header, isTransient, readBody, statusError } from './http.js';
-import { bulkGet, type BulkResponse } from './bulkGet.js';
+import { ConnectionRamp } from './connectionRamp.js';
+import { BlockPool, bulkGet, type BulkResponse } from './bulkGet.js';
 import { createPrefixHasher } from './prefixHasher.js';
 import type { TransferSlots } from './slots.js';
 
@@ -27,6 +29,8 @@ const BULK_MIN_BYTES = 32 << 20;
 const MAX_WRITES_IN_FLIGHT = 4;
 /** Progress after which part files are rewritten, whatever the interval. */
 const SAVE_BYTES = 2 << 20;
+/** Spare bulkGet blocks kept per blob download (each 1 MiB). */
+const SPARE_BLOCKS = 32;
 /** Largest part file read (Ollama's are ~70 bytes). */
 const MAX_PART_FILE_BYTES = 4096;
 
@@ -175,8 +179,13 @@ function partJson(part: DownloadPart): string {
 /**
  * Keeps part files current while bytes arrive: a part's record is rewritten once it advanced
  * SAVE_BYTES or `intervalMs` passed since its last save, so a killed pull loses at most that much.
- * The record is ~70 bytes, written synchronously (temp + rename, never torn): queued behind the
- * data writes in libuv's pool it would lag the progress it records.
+ * The record (~70 bytes) is overwritten in place with one positioned write, synchronously: queued
+ * behind the data writes in libuv's pool it would lag the progress it records, and a temp file
+ * renamed over it costs ext4 a journal entry and a flush each time (over a millisecond, hundreds of
+ * times per gigabyte, all on the thread that reads the sockets). A part's offset and size never
+ * change and Completed only grows, so each new text is at least as long as the one it covers (the
+ * first save of a run truncates, for a record some other tool wrote). A
+ * record torn by a crash fails to parse and the blob starts over; the sha256 check guards the rest.
  */
 class PartSaver {
   readonly #blobPath: string;
@@ -209,10 +218,14 @@ class PartSaver {
 
   #write(part: DownloadPart): void {
     const completed = part.Completed;
-    // Not "-partial-<N>.tmp": Ollama's glob "-partial-*" would read it as one more part.
-    const temp = `${this.#blobPath}-partial.saving-${part.N}`;
-    writeFileSync(temp, partJson({ ...part, Completed: completed }), { mode: 0o644 });
-    renameSync(temp, partFileName(this.#blobPath, part.N));
+    // The first save of this run truncates: a record some other tool wrote may be longer.
+    const first = this.#saved.get(part.N)?.completed === -1;
+    const fd = openSync(partFileName(this.#blobPath, part.N), constants.O_WRONLY | constants.O_CREAT | (first ? constants.O_TRUNC : 0), 0o644);
+    try {
+      writeSync(fd, partJson({ ...part, Completed: completed }), 0);
+    } finally {
+      closeSync(fd);
+    }
     this.#saved.set(part.N, { completed, at: Date.now() });
   }
 }
@@ -268,6 +281,9 @@ export async function downloadBlob(options: BlobDownloadOptions): Promise<BlobDo
     report();
     const url = blobUrl(client.endpoint, digest);
     const useBulk = options.bulkTransport ?? size >= BULK_MIN_BYTES;
+    // Parts start in file order, as many at once as keeps raising the rate (connectionRamp.ts).
+    const ramp = new ConnectionRamp({ max: Math.max(1, Math.min(parts.length, options.slots.size)) });
+    const blocks = new BlockPool(SPARE_BLOCKS);
     // First failure stops the siblings, so their progress is saved and the error surfaces at once.
     const stop = new AbortController();
     const partSignal = AbortSignal.any([signal, stop.signal]);
@@ -293,7 +309,7 @@ export async function downloadBlob(options: BlobDownloadOptions): Promise<BlobDo
         const headers: Record<string, string> = { range };
         const authorization = client.authorizationFor(target);
         if (authorization !== undefined) headers.authorization = authorization;
-        const bulk = await bulkGet(target, headers, { ...client.transport, signal: partSignal });
+        const bulk = await bulkGet(target, headers, { ...client.transport, signal: partSignal, blocks });
         if (bulk.status === 206 || bulk.status === 200) return bulk;
         // Expired token or storage URL, a new redirect…: node:http sorts it out, and the next part looks again.
         bulk.close();
@@ -332,6 +348,8 @@ export async function downloadBlob(options: BlobDownloadOptions): Promise<BlobDo
       const start = part.Offset + part.Completed;
       const end = part.Offset + part.Size - 1;
       const source = await openBody(start, end);
+      // bulkGet's blocks go back to the pool once written (node:http's chunks are not ours to reuse).
+      const pooled = !('statusError' in source);
       let skip = 0;
       const contentRange = source.headers['content-range'];
       if (source.status === 206) {
@@ -370,13 +388,16 @@ export async function downloadBlob(options: BlobDownloadOptions): Promise<BlobDo
         pendingBytes = 0;
         writeAt += length;
         const previous = writes.at(-1);
-        const written = handle.writev(chunks, position).then(({ bytesWritten }) => {
-          if (bytesWritten !== length) throw new RegistryError('ERR_REGISTRY_PROTOCOL', `short write to ${dataPath}`);
-        });
+        // One buffer, written in 64 KiB pieces (lib/pieceWrite.ts): bulkGet's blocks come whole, node:http's are joined.
+        const bytes = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, length);
+        if (pooled && chunks.length > 1) for (const chunk of chunks) blocks.give(chunk);
+        const written = writeAllAt(handle, bytes, position);
         const done = Promise.all([previous, written]).then(() => {
           part.Completed += length;
           writebacks.get(part)?.advance(part.Offset + part.Completed);
-          hasher.written(position, chunks, length);
+          hasher.written(position, [bytes], length);
+          if (pooled) blocks.give(bytes);
+          ramp.transferred(length);
           report();
           saver.maybeSave(part);
         });
@@ -449,7 +470,7 @@ export async function downloadBlob(options: BlobDownloadOptions): Promise<BlobDo
 
     const results = await Promise.allSettled(
       parts.map((part) =>
-        runPart(part).catch((error: unknown) => {
+        ramp.run(() => runPart(part), partSignal).catch((error: unknown) => {
           stop.abort(error);
           throw error;
         }),
@@ -466,7 +487,6 @@ export async function downloadBlob(options: BlobDownloadOptions): Promise<BlobDo
       throw signal.aborted ? signal.reason : stop.signal.reason ?? failed.reason;
     }
     saver.save();
-
     // The flush to disk runs while the hash finishes (a mismatch deletes the file anyway).
     const [actual] = await Promise.all([hasher.digest(size), writebacksSettled().then(() => handle.sync())]);
     if (actual !== digest.toLowerCase().replace(/^sha256-/, 'sha256:')) {

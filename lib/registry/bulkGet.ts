@@ -24,7 +24,8 @@ export interface BulkResponse {
   readonly headers: Readonly<Record<string, string>>;
   readonly url: URL;
   /**
-   * Delivers the body in blocks (each a fresh Buffer the consumer may keep). While a returned
+   * Delivers the body in blocks (each a Buffer the consumer may keep, or hand back to the transport's
+   * BlockPool once nothing reads it). While a returned
    * promise is pending the socket is paused. Resolves at the body's end; rejects on a network
    * failure, a stall or an abort (blocks delivered before stay valid). A consumer returning
    * 'stop' ends it there (the connection is closed).
@@ -34,10 +35,36 @@ export interface BulkResponse {
   close(): void;
 }
 
+/**
+ * Spare body blocks, handed back by a consumer once it is done with them. Each fresh 1 MiB block is
+ * memory outside V8's heap, and a gigabyte of them makes V8 run a full mark-compact every few
+ * dozen megabytes; reusing a few dozen keeps a transfer's garbage near zero.
+ */
+export class BlockPool {
+  readonly #spare: ArrayBuffer[] = [];
+  readonly #max: number;
+
+  constructor(max: number) {
+    this.#max = max;
+  }
+
+  take(): Buffer {
+    const spare = this.#spare.pop();
+    return spare === undefined ? Buffer.allocUnsafeSlow(BLOCK_BYTES) : Buffer.from(spare);
+  }
+
+  /** Returns a block (or a view at its start) that nothing reads any more. Other buffers are ignored. */
+  give(block: Uint8Array): void {
+    const whole = block.buffer;
+    if (block.byteOffset !== 0 || whole.byteLength !== BLOCK_BYTES || !(whole instanceof ArrayBuffer)) return;
+    if (this.#spare.length < this.#max && !this.#spare.includes(whole)) this.#spare.push(whole);
+  }
+}
+
 type Framing = { kind: 'length'; remaining: number } | { kind: 'chunked'; state: 'size' | 'data' | 'data-crlf' | 'trailer'; remaining: number; line: string } | { kind: 'close' };
 
 /** Sends `GET url` with `headers` and resolves once the response head arrived. */
-export function bulkGet(url: URL, headers: Readonly<Record<string, string>>, transport: TransportOptions): Promise<BulkResponse> {
+export function bulkGet(url: URL, headers: Readonly<Record<string, string>>, transport: TransportOptions & { readonly blocks?: BlockPool }): Promise<BulkResponse> {
   const signal = transport.signal;
   if (signal?.aborted) return Promise.reject(signal.reason);
   const isHttps = url.protocol === 'https:';
@@ -53,7 +80,8 @@ export function bulkGet(url: URL, headers: Readonly<Record<string, string>>, tra
     let finished = false;
     let failure: unknown;
     let lastActivity = Date.now();
-    let block = Buffer.allocUnsafe(BLOCK_BYTES);
+    const newBlock = () => transport.blocks?.take() ?? Buffer.allocUnsafeSlow(BLOCK_BYTES);
+    let block = newBlock();
     let blockUsed = 0;
     let consume: ((block: Buffer) => void | Promise<void> | 'stop') | undefined;
     let waiting = 0; // consumer promises pending
@@ -94,7 +122,7 @@ export function bulkGet(url: URL, headers: Readonly<Record<string, string>>, tra
     const flushBlock = () => {
       if (blockUsed === 0 || bodyEnded) return;
       const full = block.subarray(0, blockUsed);
-      block = Buffer.allocUnsafe(BLOCK_BYTES);
+      block = newBlock();
       blockUsed = 0;
       hand(full);
     };

@@ -2,14 +2,29 @@ import { setMaxListeners } from 'node:events';
 import type { PartPlan } from './blobDownload.js';
 // A counting semaphore: at most `size` transfers (HTTP exchanges with a body) at once, shared by
 // every blob of a pull or push, so "16 connections" means 16 however many blobs there are.
+// Waiters are served in call order.
 export class TransferSlots {
-  readonly size: number;
+  #size: number;
   #busy = 0;
   readonly #waiting: Array<() => void> = [];
 
   constructor(size: number) {
+    this.#size = TransferSlots.#checked(size);
+  }
+
+  static #checked(size: number): number {
     if (!Number.isSafeInteger(size) || size < 1) throw new RangeError(`Expected a positive integer for concurrency but received ${String(size)}`);
-    this.size = size;
+    return size;
+  }
+
+  get size(): number {
+    return this.#size;
+  }
+
+  /** Changes the limit; tasks already running go on, waiters start while there is room. */
+  resize(size: number): void {
+    this.#size = TransferSlots.#checked(size);
+    this.#pump();
   }
 
   async run<T>(task: () => Promise<T>, signal?: AbortSignal): Promise<T> {
@@ -23,7 +38,7 @@ export class TransferSlots {
 
   #acquire(signal?: AbortSignal): Promise<void> {
     signal?.throwIfAborted();
-    if (this.#busy < this.size) {
+    if (this.#busy < this.#size && this.#waiting.length === 0) {
       this.#busy++;
       return Promise.resolve();
     }
@@ -45,8 +60,15 @@ export class TransferSlots {
 
   #release(): void {
     this.#busy--;
-    const next = this.#waiting.shift();
-    if (next !== undefined) next();
+    this.#pump();
+  }
+
+  #pump(): void {
+    while (this.#busy < this.#size) {
+      const next = this.#waiting.shift();
+      if (next === undefined) return;
+      next();
+    }
   }
 }
 
