@@ -111,7 +111,7 @@ export function transferCommand<R>(spec: {
             '',
             '  --insecure       allow http:// and unverified TLS (a local registry)',
             '  --models DIR     the store (default $OLLAMA_MODELS, else ~/.ollama/models)',
-            '  --concurrency N  parallel transfers (default 16)',
+            '  --concurrency N  parallel transfers at most (default 16; a pull opens more only while they help)',
             '  --json           progress events and the result as JSON lines on stdout',
             '',
             'Credentials: GGUF_FORGE_REGISTRY_USER and GGUF_FORGE_REGISTRY_PASSWORD (Basic, or for a token service);',

@@ -26,7 +26,10 @@ const INDEX_MEDIA_TYPES = ['application/vnd.docker.distribution.manifest.list.v2
 export interface TransferOptions extends RegistryClientOptions, PartPlan {
   /** The store, or its root (`--models`); default $OLLAMA_MODELS, else ~/.ollama/models. */
   store?: ModelStore | string;
-  /** Transfers (HTTP exchanges carrying blob bytes) at once, over all blobs (default 16). */
+  /**
+   * Transfers (HTTP exchanges carrying blob bytes) at once, over all blobs (default 16). A pull opens
+   * a blob's parts one connection at a time up to this, while each doubling still raises the rate.
+   */
   concurrency?: number;
   onProgress?: ProgressListener;
   /** Least time between two progress events of one blob (default 100 ms). */
