@@ -9,6 +9,7 @@
 #include "core/isa.h"
 #include "core/thread_pool.h"
 #include "napi/addon_data.h"
+#include "napi/args.h"
 
 namespace gguf_forge {
 namespace {
@@ -38,13 +39,6 @@ ArrayArg<T> typed_array_arg(const Napi::CallbackInfo& info, size_t index, napi_t
   return {array.Data(), array.ElementLength()};
 }
 
-size_t threads_arg(const Napi::CallbackInfo& info, size_t index) {
-  if (info.Length() <= index || !info[index].IsNumber()) return 1;
-  const double v = info[index].As<Napi::Number>().DoubleValue();
-  if (!(v >= 1)) return 1;  // also NaN
-  return static_cast<size_t>(std::min(v, 1024.0));
-}
-
 template <typename S, typename D>
 void convert(const Napi::CallbackInfo& info, napi_typedarray_type src_type, const char* src_what,
              napi_typedarray_type dst_type, const char* dst_what, const char* fn,
@@ -52,7 +46,7 @@ void convert(const Napi::CallbackInfo& info, napi_typedarray_type src_type, cons
   Napi::Env env = info.Env();
   const ArrayArg<S> src = typed_array_arg<S>(info, 0, src_type, fn, src_what);
   const ArrayArg<D> dst = typed_array_arg<D>(info, 1, dst_type, fn, dst_what);
-  const size_t threads = threads_arg(info, 2);
+  const size_t threads = threads_arg(info, 2, 1);
   if (dst.length < src.length) {
     throw Napi::RangeError::New(env, std::string(fn) + ": dst holds " + std::to_string(dst.length) +
                                          " elements but src has " + std::to_string(src.length));

@@ -9,6 +9,7 @@
 
 #include "io/piecewise_write.h"
 #include "io/writeback.h"
+#include "napi/args.h"
 
 namespace gguf_forge {
 
@@ -61,23 +62,12 @@ class WriteAtJob : public ErrnoJob {
   Napi::ObjectReference keep_;  // the bytes stay alive (and unmoved: array buffers never move) until done
 };
 
-constexpr double kMaxFd = 2147483647.0;
-constexpr double kMaxSafe = 9007199254740991.0;
-
-bool non_negative_integer(const Napi::Value& v, double max) {
-  if (!v.IsNumber()) return false;
-  double d = v.As<Napi::Number>().DoubleValue();
-  return d >= 0 && d <= max && d == static_cast<double>(static_cast<uint64_t>(d));
-}
-
-uint64_t integer(const Napi::Value& v) { return static_cast<uint64_t>(v.As<Napi::Number>().DoubleValue()); }
-
 Napi::Value StartWriteback(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 3 || !non_negative_integer(info[0], kMaxFd) || !non_negative_integer(info[1], kMaxSafe) || !non_negative_integer(info[2], kMaxSafe)) {
-    throw Napi::TypeError::New(env, "startWriteback: expected (fd, offset, length) as non-negative integers");
-  }
-  auto* job = new WritebackJob(env, static_cast<int>(integer(info[0])), integer(info[1]), integer(info[2]));
+  const auto fd = static_cast<int>(integer_arg(info, 0, "startWriteback", "fd", 0, kMaxFd));
+  const auto offset = static_cast<uint64_t>(integer_arg(info, 1, "startWriteback", "offset"));
+  const auto length = static_cast<uint64_t>(integer_arg(info, 2, "startWriteback", "length"));
+  auto* job = new WritebackJob(env, fd, offset, length);
   Napi::Promise promise = job->promise();
   job->Queue();
   return promise;
@@ -85,11 +75,12 @@ Napi::Value StartWriteback(const Napi::CallbackInfo& info) {
 
 Napi::Value WriteAt(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 3 || !non_negative_integer(info[0], kMaxFd) || !info[1].IsTypedArray() ||
-      info[1].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array || !non_negative_integer(info[2], kMaxSafe)) {
-    throw Napi::TypeError::New(env, "writeAt: expected (fd, Uint8Array, position) with a non-negative integer fd and position");
+  const auto fd = static_cast<int>(integer_arg(info, 0, "writeAt", "fd", 0, kMaxFd));
+  if (info.Length() < 2 || !info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+    throw Napi::TypeError::New(env, "writeAt: expected a Uint8Array for bytes");
   }
-  auto* job = new WriteAtJob(env, static_cast<int>(integer(info[0])), info[1].As<Napi::Uint8Array>(), integer(info[2]));
+  const auto position = static_cast<uint64_t>(integer_arg(info, 2, "writeAt", "position"));
+  auto* job = new WriteAtJob(env, fd, info[1].As<Napi::Uint8Array>(), position);
   Napi::Promise promise = job->promise();
   job->Queue();
   return promise;

@@ -13,12 +13,12 @@
 
 #include "io/mapped_file.h"
 #include "napi/addon_data.h"
+#include "napi/args.h"
 
 namespace gguf_forge {
 namespace {
 
 // Largest integer a JS number holds exactly.
-constexpr double kMaxSafeInteger = 9007199254740991.0;
 
 // Node's fs errors carry the errno name as `code`; libuv's uv_err_name is not reachable from a
 // cmake-js build (node-api-headers ship no uv.h), so the names that open/fstat/mmap give are here.
@@ -90,21 +90,11 @@ class Mapping : public Napi::ObjectWrap<Mapping> {
 
   Napi::Value Closed(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), file_ == nullptr); }
 
-  static uint64_t index_arg(const Napi::CallbackInfo& info, size_t i, const char* name) {
-    Napi::Env env = info.Env();
-    if (info.Length() <= i || !info[i].IsNumber()) throw Napi::TypeError::New(env, std::string("view: ") + name + " must be a number");
-    const double v = info[i].As<Napi::Number>().DoubleValue();
-    if (!(v >= 0) || v > kMaxSafeInteger || std::floor(v) != v) {
-      throw Napi::RangeError::New(env, std::string("view: ") + name + " must be a non-negative safe integer");
-    }
-    return static_cast<uint64_t>(v);
-  }
-
   Napi::Value View(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (!file_) throw Napi::Error::New(env, "view: the mapping was closed");
-    const uint64_t offset = index_arg(info, 0, "offset");
-    const uint64_t length = index_arg(info, 1, "length");
+    const uint64_t offset = static_cast<uint64_t>(integer_arg(info, 0, "view", "offset"));
+    const uint64_t length = static_cast<uint64_t>(integer_arg(info, 1, "view", "length"));
     if (offset > size_ || length > size_ - offset) {
       throw Napi::RangeError::New(env, "view: range [" + std::to_string(offset) + ", " + std::to_string(offset + length) +
                                            ") is outside " + file_->path() + " (" + std::to_string(size_) + " bytes)");

@@ -13,12 +13,11 @@
 #include "core/isa.h"
 #include "matmul/gemm.h"
 #include "napi/addon_data.h"
+#include "napi/args.h"
 #include "napi/cancellable_job.h"
 
 namespace gguf_forge {
 namespace {
-
-constexpr double kMaxSafeInteger = 9007199254740991.0;
 
 Napi::Float32Array float32_arg(const Napi::CallbackInfo& info, size_t index, const char* fn, const char* name) {
   if (info.Length() <= index || !info[index].IsTypedArray() ||
@@ -26,17 +25,6 @@ Napi::Float32Array float32_arg(const Napi::CallbackInfo& info, size_t index, con
     throw Napi::TypeError::New(info.Env(), std::string(fn) + ": expected a Float32Array " + name);
   }
   return info[index].As<Napi::Float32Array>();
-}
-
-int64_t dim_arg(const Napi::CallbackInfo& info, size_t index, const char* fn, const char* name) {
-  if (info.Length() <= index || !info[index].IsNumber()) {
-    throw Napi::TypeError::New(info.Env(), std::string(fn) + ": expected a number for " + name);
-  }
-  const double v = info[index].As<Napi::Number>().DoubleValue();
-  if (!(v >= 0 && v <= kMaxSafeInteger) || std::floor(v) != v) {
-    throw Napi::RangeError::New(info.Env(), std::string(fn) + ": " + name + " must be an integer in [0, 2^53)");
-  }
-  return static_cast<int64_t>(v);
 }
 
 bool bool_arg(const Napi::CallbackInfo& info, size_t index, const char* fn, const char* name) {
@@ -51,21 +39,6 @@ float scalar_arg(const Napi::CallbackInfo& info, size_t index, const char* fn, c
     throw Napi::TypeError::New(info.Env(), std::string(fn) + ": expected a number for " + name);
   }
   return static_cast<float>(info[index].As<Napi::Number>().DoubleValue());
-}
-
-size_t threads_arg(const Napi::CallbackInfo& info, size_t index) {
-  if (info.Length() <= index || !info[index].IsNumber()) return 0;
-  const double v = info[index].As<Napi::Number>().DoubleValue();
-  if (!(v >= 1)) return 0;  // 0, negative or NaN: the pool size
-  return static_cast<size_t>(std::min(v, 1024.0));
-}
-
-// rows * cols elements, or a RangeError when the product passes 2^53 (no typed array is that long).
-int64_t elements(Napi::Env env, int64_t rows, int64_t cols, const char* fn, const char* what) {
-  if (rows != 0 && cols > static_cast<int64_t>(kMaxSafeInteger) / rows) {
-    throw Napi::RangeError::New(env, std::string(fn) + ": " + what + " exceeds 2^53 elements");
-  }
-  return rows * cols;
 }
 
 void check_length(Napi::Env env, const Napi::Float32Array& array, int64_t needed, const char* fn, const char* name) {
@@ -97,17 +70,17 @@ CheckedGemm check_gemm_args(const Napi::CallbackInfo& info, const char* fn) {
   g.b = float32_arg(info, 1, fn, "b");
   g.c = float32_arg(info, 2, fn, "c");
   GemmProblem& p = g.problem;
-  p.m = dim_arg(info, 3, fn, "m");
-  p.n = dim_arg(info, 4, fn, "n");
-  p.k = dim_arg(info, 5, fn, "k");
+  p.m = integer_arg(info, 3, fn, "m");
+  p.n = integer_arg(info, 4, fn, "n");
+  p.k = integer_arg(info, 5, fn, "k");
   p.trans_a = bool_arg(info, 6, fn, "transA");
   p.trans_b = bool_arg(info, 7, fn, "transB");
   p.alpha = scalar_arg(info, 8, fn, "alpha");
   p.beta = scalar_arg(info, 9, fn, "beta");
-  g.threads = threads_arg(info, 10);
-  const int64_t a_count = elements(env, p.m, p.k, fn, "m * k");
-  const int64_t b_count = elements(env, p.k, p.n, fn, "k * n");
-  const int64_t c_count = elements(env, p.m, p.n, fn, "m * n");
+  g.threads = threads_arg(info, 10, 0);
+  const int64_t a_count = checked_mul(env, p.m, p.k, fn, "m * k");
+  const int64_t b_count = checked_mul(env, p.k, p.n, fn, "k * n");
+  const int64_t c_count = checked_mul(env, p.m, p.n, fn, "m * n");
   check_length(env, g.a, a_count, fn, "a");
   check_length(env, g.b, b_count, fn, "b");
   check_length(env, g.c, c_count, fn, "c");

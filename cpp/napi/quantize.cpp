@@ -11,14 +11,13 @@
 
 #include "core/isa.h"
 #include "napi/addon_data.h"
+#include "napi/args.h"
 #include "napi/cancellable_job.h"
 #include "quant/blocks.h"
 #include "quant/quantize_rows.h"
 
 namespace gguf_forge {
 namespace {
-
-constexpr double kMaxSafeInteger = 9007199254740991.0;
 
 struct Bytes {
   uint8_t* data = nullptr;
@@ -40,33 +39,6 @@ Napi::TypedArray typed_array_arg(const Napi::CallbackInfo& info, size_t index, c
     throw Napi::TypeError::New(info.Env(), std::string(fn) + ": expected " + what);
   }
   return info[index].As<Napi::TypedArray>();
-}
-
-int64_t integer_arg(const Napi::CallbackInfo& info, size_t index, const char* fn, const char* what, double min) {
-  if (info.Length() <= index || !info[index].IsNumber()) {
-    throw Napi::TypeError::New(info.Env(), std::string(fn) + ": expected a number for " + what);
-  }
-  const double v = info[index].As<Napi::Number>().DoubleValue();
-  if (!(v >= min && v <= kMaxSafeInteger) || std::floor(v) != v) {
-    throw Napi::RangeError::New(info.Env(), std::string(fn) + ": " + what + " must be an integer in [" +
-                                                std::to_string(static_cast<int64_t>(min)) + ", 2^53)");
-  }
-  return static_cast<int64_t>(v);
-}
-
-size_t threads_arg(const Napi::CallbackInfo& info, size_t index) {
-  if (info.Length() <= index || !info[index].IsNumber()) return 0;
-  const double v = info[index].As<Napi::Number>().DoubleValue();
-  if (!(v >= 1)) return 0;  // 0, negative or NaN: the pool size
-  return static_cast<size_t>(std::min(v, 1024.0));
-}
-
-// a * b, or a RangeError when it does not fit in 2^53 (every length a typed array can have).
-int64_t checked_mul(Napi::Env env, int64_t a, int64_t b, const char* fn, const char* what) {
-  if (a != 0 && b > static_cast<int64_t>(kMaxSafeInteger) / a) {
-    throw Napi::RangeError::New(env, std::string(fn) + ": " + what + " exceeds 2^53");
-  }
-  return a * b;
 }
 
 bool is_source_array(napi_typedarray_type t) {
@@ -148,7 +120,7 @@ CheckedQuantize check_quantize_args(const Napi::CallbackInfo& info, const char* 
   c.job.rows = rows;
   c.job.cols = cols;
   c.job.imatrix = reinterpret_cast<const float*>(im.data);
-  c.job.threads = threads_arg(info, 7);
+  c.job.threads = threads_arg(info, 7, 0);
   if (elements == 0) c.job.rows = 0;
   return c;
 }
@@ -228,7 +200,7 @@ Napi::Value Dequantize(const Napi::CallbackInfo& info) {
   }
   if (count == 0) return env.Undefined();
   quant::dequantize_blocks(static_cast<int>(type), src.data, reinterpret_cast<float*>(dst.data), count,
-                           threads_arg(info, 4), kernels());
+                           threads_arg(info, 4, 0), kernels());
   return env.Undefined();
 }
 

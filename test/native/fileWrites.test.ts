@@ -31,13 +31,15 @@ describe('startWriteback (native)', () => {
   });
 
   it.each([
-    [-1, 0, 1],
-    [1.5, 0, 1],
-    [3, -1, 1],
-    [3, 0, Number.NaN],
-    ['3', 0, 1],
-  ])('refuses (%j, %j, %j) with a TypeError', (fd, offset, length) => {
-    expect(() => native.startWriteback(fd as number, offset, length)).toThrow(TypeError);
+    [-1, 0, 1, RangeError],
+    [1.5, 0, 1, RangeError],
+    [2 ** 31, 0, 1, RangeError],
+    [3, -1, 1, RangeError],
+    [3, 0, Number.NaN, RangeError],
+    ['3', 0, 1, TypeError],
+    [3, 0, undefined, TypeError],
+  ])('refuses (%j, %j, %j): not a number is a TypeError, out of range a RangeError', (fd, offset, length, kind) => {
+    expect(() => native.startWriteback(fd as number, offset, length as number)).toThrow(kind);
   });
 });
 
@@ -128,6 +130,8 @@ describe('writeAllAt (native writeAt in 64 KiB pieces)', () => {
 
   it('refuses arguments that are not (fd, Uint8Array, position)', () => {
     expect(() => native.writeAt(3, new Uint16Array(2) as unknown as Uint8Array, 0)).toThrow(TypeError);
-    expect(() => native.writeAt(3, new Uint8Array(2), -1)).toThrow(TypeError);
+    expect(() => native.writeAt(3, new Uint8Array(2), -1)).toThrow(RangeError);
+    expect(() => native.writeAt(-1, new Uint8Array(2), 0)).toThrow(RangeError);
+    expect(() => native.writeAt(3, new Uint8Array(2), '0' as unknown as number)).toThrow(TypeError);
   });
 });
