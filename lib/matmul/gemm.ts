@@ -4,7 +4,7 @@
 // Every argument is checked here, before any native work (the addon checks lengths again).
 import { loadNative, type NativeAddon } from '../native.js';
 import { invalidArgument } from '../argumentError.js';
-import { callSync, runNativeJob } from '../nativeCall.js';
+import { callSync, planNativeJob } from '../nativeCall.js';
 
 export interface GemmSyncOptions {
   /** Rows of op(A) and of C. */
@@ -151,21 +151,11 @@ export function gemmSync(a: Float32Array, b: Float32Array, options: GemmSyncOpti
  * the promise settles.
  */
 export function gemm(a: Float32Array, b: Float32Array, options: GemmOptions): Promise<Float32Array> {
-  const callSite = new Error();
-  let plan: GemmPlan;
-  let signal: AbortSignal | undefined;
-  try {
-    signal = (options as GemmOptions | undefined)?.signal;
-    if (signal !== undefined && !(signal instanceof AbortSignal)) fail(TypeError, 'ERR_INVALID_ARG_TYPE', 'an AbortSignal', 'signal', signal);
-    plan = planGemm(a, b, options);
-  } catch (err) {
-    return Promise.reject(err);
-  }
-  const p = plan;
-  return runNativeJob(
-    callSite,
-    signal,
-    (done) => loadNative().gemmAsync(p.a, p.b, p.c, p.m, p.n, p.k, p.transA, p.transB, p.alpha, p.beta, p.threads, done),
-    p.c,
+  return planNativeJob(
+    new Error(),
+    options,
+    () => planGemm(a, b, options),
+    (p, done) => loadNative().gemmAsync(p.a, p.b, p.c, p.m, p.n, p.k, p.transA, p.transB, p.alpha, p.beta, p.threads, done),
+    (p) => p.c,
   );
 }

@@ -3,7 +3,7 @@
 // Every argument is checked here, before any native work (the addon checks lengths again).
 import { loadNative, type NativeAddon } from '../native.js';
 import { invalidArgument } from '../argumentError.js';
-import { callSync, runNativeJob } from '../nativeCall.js';
+import { callSync, planNativeJob } from '../nativeCall.js';
 import {
   SOURCE_TYPE_NAMES,
   quantizedByteLength,
@@ -147,22 +147,12 @@ export function quantizeSync(type: QuantTypeArg, source: QuantizeSource, options
  * source and imatrix must not be modified until the promise settles.
  */
 export function quantize(type: QuantTypeArg, source: QuantizeSource, options: QuantizeOptions): Promise<Uint8Array> {
-  const callSite = new Error();
-  let plan: QuantizePlan;
-  let signal: AbortSignal | undefined;
-  try {
-    signal = (options as QuantizeOptions | undefined)?.signal;
-    if (signal !== undefined && !(signal instanceof AbortSignal)) fail(TypeError, 'an AbortSignal', 'signal', signal);
-    plan = planQuantize(type, source, options);
-  } catch (err) {
-    return Promise.reject(err);
-  }
-  const p = plan;
-  return runNativeJob(
-    callSite,
-    signal,
-    (done) => loadNative().quantizeAsync(p.type.id, p.source, p.sourceType, p.dst, p.rows, p.cols, p.imatrix, p.threads, done),
-    p.dst,
+  return planNativeJob(
+    new Error(),
+    options,
+    () => planQuantize(type, source, options),
+    (p, done) => loadNative().quantizeAsync(p.type.id, p.source, p.sourceType, p.dst, p.rows, p.cols, p.imatrix, p.threads, done),
+    (p) => p.dst,
   );
 }
 
