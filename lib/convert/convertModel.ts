@@ -269,7 +269,7 @@ export async function convertModel(dir: string, output: string, options: Convert
     const writer = await GgufWriter.open(output, metadata, specs, { nDims: planned.outType.fileType ? 'ggml' : 'asGiven', signal });
     const bytesTotal = writer.tensors.reduce((s, t) => s + t.byteLength, 0);
     let bytesWritten = 0;
-    try {
+    await writer.writeAndClose(async () => {
       let reported = -1;
       const report = (upTo: number) => {
         while (reported < upTo) {
@@ -286,11 +286,7 @@ export async function convertModel(dir: string, output: string, options: Convert
         bytesWritten += chunk.bytes.length;
       }
       report(jobs.length - 1);
-      await writer.close();
-    } catch (e) {
-      await writer.abort();
-      throw e;
-    }
+    });
     onProgress?.({ tensor: jobs.length, tensors: jobs.length, name: '', type: '', bytesWritten, bytesTotal });
     return {
       input: dir,

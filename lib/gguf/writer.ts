@@ -667,6 +667,20 @@ export class GgufWriter {
     this.#state = 'aborted';
     await this.#sink.abort();
   }
+
+  /**
+   * Runs `fill` (which writes the tensor data), then close(): the file appears whole or, when
+   * anything throws (an abort included), not at all, and the error is rethrown.
+   */
+  async writeAndClose(fill: () => Promise<void>): Promise<void> {
+    try {
+      await fill();
+      await this.close();
+    } catch (e) {
+      await this.abort();
+      throw e;
+    }
+  }
 }
 
 /** Writes a whole GGUF file whose tensor data is in memory. */
@@ -684,11 +698,7 @@ export async function writeGguf(
     if (t.data.length !== info.byteLength) invalid(`${info.byteLength} bytes`, `tensor "${info.name}" data`, `${t.data.length} bytes`, RangeError);
   });
   const writer = await GgufWriter.open(path, metadata, tensors, options);
-  try {
+  await writer.writeAndClose(async () => {
     for (const t of tensors) await writer.write(t.data);
-    await writer.close();
-  } catch (e) {
-    await writer.abort();
-    throw e;
-  }
+  });
 }

@@ -137,7 +137,7 @@ export async function convertAdapter(dir: string, output: string, options: Conve
     }
     // gguf-py writes n_dims as the array's rank: 2 for every lora tensor, even with a rank of 1.
     const writer = await GgufWriter.open(output, metadata, jobs.map((j) => ({ name: j.name, type: j.type, shape: [...j.ne] })), { nDims: 'asGiven', signal });
-    try {
+    await writer.writeAndClose(async () => {
       let values: { a: Float32Array; b: Float32Array } | undefined;
       for (let i = 0; i < jobs.length; i++) {
         const j = jobs[i]!;
@@ -147,11 +147,7 @@ export async function convertAdapter(dir: string, output: string, options: Conve
         const v = j.side === 'a' ? values!.a : values!.b;
         await writer.write(await encode(v, j.type, j.ne[1], j.ne[0], threads, signal));
       }
-      await writer.close();
-    } catch (e) {
-      await writer.abort();
-      throw e;
-    }
+    });
     return {
       input: dir,
       output,

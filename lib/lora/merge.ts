@@ -151,18 +151,14 @@ export async function mergeLora(base: string, adapterPath: string, output: strin
         }
       }
       const writer = await GgufWriter.open(output, metadata, jobs.map((j) => ({ name: j.info.name, type: j.type, shape: j.info.shape })), { signal });
-      try {
+      await writer.writeAndClose(async () => {
         for (let i = 0; i < jobs.length; i++) {
           const job = jobs[i]!;
           signal?.throwIfAborted();
           onProgress?.({ tensor: i + 1, tensors: jobs.length, name: job.info.name, type: ggmlTypeName(job.type), merged: job.pair !== undefined });
           for await (const bytes of tensorOutput(model, job, adapter.alpha, userScale, threads, signal)) await writer.write(bytes);
         }
-        await writer.close();
-      } catch (e) {
-        await writer.abort();
-        throw e;
-      }
+      });
       return {
         base,
         adapter: adapterPath,

@@ -245,7 +245,7 @@ export async function quantizeModel(input: string, output: string, type: string,
     const writer = await GgufWriter.open(output, metadata, specs, { signal });
     const bytesTotal = jobs.reduce((sum, j) => sum + j.outBytes, 0);
     let bytesWritten = 0;
-    try {
+    await writer.writeAndClose(async () => {
       for (let t = 0; t < jobs.length; t++) {
         const job = jobs[t] as TensorJob;
         signal?.throwIfAborted();
@@ -255,11 +255,7 @@ export async function quantizeModel(input: string, output: string, type: string,
           bytesWritten += bytes.length;
         }
       }
-      await writer.close();
-    } catch (e) {
-      await writer.abort();
-      throw e;
-    }
+    });
     onProgress?.({ tensor: jobs.length, tensors: jobs.length, name: '', type: '', bytesWritten, bytesTotal });
     return {
       input,

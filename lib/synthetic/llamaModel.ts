@@ -162,7 +162,7 @@ export async function writeSyntheticLlama(path: string, options: SyntheticLlamaO
   const writer = await GgufWriter.open(path, metadataFor(o), tensors.map((t) => t.spec), { signal: options.signal });
   const rng = new Rng(o.seed);
   let parameters = 0;
-  try {
+  await writer.writeAndClose(async () => {
     const values = new Float32Array(CHUNK);
     for (const t of tensors) {
       const count = t.spec.shape.reduce((a, b) => a * b, 1);
@@ -179,10 +179,6 @@ export async function writeSyntheticLlama(path: string, options: SyntheticLlamaO
         await writer.write(bytes);
       }
     }
-    await writer.close();
-  } catch (e) {
-    await writer.abort();
-    throw e;
-  }
+  });
   return { parameters, tensors: tensors.length };
 }
