@@ -58,14 +58,14 @@ describe('TransferSlots', () => {
  * Drives a ramp against a simulated link: `rateFor(width)` bytes per ms reach the client while
  * `width` parts run, reported every 10 ms of fake time. Returns the widths seen.
  */
-function simulate(rateFor: (width: number) => number, max: number, ms = 3000): number[] {
+function simulate(rateFor: (width: number, now: number) => number, max: number, ms = 3000): number[] {
   let now = 0;
   const ramp = new ConnectionRamp({ max, now: () => now });
   const widths = [ramp.width];
   ramp.transferred(1); // the first byte opens the first window
   for (; now < ms; ) {
     now += 10;
-    ramp.transferred(rateFor(ramp.width) * 10);
+    ramp.transferred(rateFor(ramp.width, now) * 10);
     if (widths.at(-1) !== ramp.width) widths.push(ramp.width);
   }
   return widths;
@@ -81,6 +81,15 @@ describe('ConnectionRamp', () => {
     expect(simulate((w) => Math.min(w * 10_000, 85_000), 16)).toEqual([1, 2, 4, 8, 16, 8]);
     // Gains all the way up: it ends at the cap (the pull's concurrency) once the last step paid off too.
     expect(simulate((w) => w * 10_000, 10)).toEqual([1, 2, 4, 8, 10]);
+  });
+
+  it('tries one doubling again every 5 s, so a dip during the first ramp does not hold it back for good', () => {
+    // The doubling to 8 meets congestion (8 connections move what 4 did) until 2 s: it settles at 4,
+    // and the probe at 6 s finds that 8 pays now (16 still does not).
+    const dip = (w: number, now: number) => (w === 8 && now < 2000 ? 40_000 : Math.min(w * 10_000, 85_000));
+    expect(simulate(dip, 16, 8000)).toEqual([1, 2, 4, 8, 4, 8, 16, 8]);
+    // Where one connection takes everything, a probe costs one 250 ms window at two, every 5 s.
+    expect(simulate(() => 500_000, 16, 12_000)).toEqual([1, 2, 1, 2, 1, 2, 1]);
   });
 
   it('never grows past one when the cap is one, and rejects a bad cap', () => {
