@@ -8,6 +8,7 @@ import { loadNative, type NativeAddon } from '../native.js';
 import { quantizeSync } from '../quantize/quantize.js';
 import { quantizedByteLength, resolveQuantType, type QuantTypeInfo } from '../quantize/typeInfo.js';
 import { loadGgmlQuantizer, type GgmlQuantizer, type GgmlWorkers } from './ggmlReference.js';
+import { mulberry32 } from '../synthetic/mulberry32.js';
 
 /** The types the benchmark covers by default, in ggml id order. */
 export const BENCH_QUANT_TYPES = ['Q4_0', 'Q4_1', 'Q5_0', 'Q5_1', 'Q8_0', 'Q2_K', 'Q3_K', 'Q4_K', 'Q5_K', 'Q6_K', 'IQ4_NL', 'IQ4_XS'] as const;
@@ -77,14 +78,7 @@ export interface QuantizeBenchResult {
 /** mulberry32 uniform [0, 1) → Box–Muller standard normals; the same buffer for the same seed. */
 export function seededNormals(count: number, seed: number, out?: Float32Array): Float32Array {
   const values = out ?? new Float32Array(count);
-  let state = seed >>> 0;
-  const uniform = (): number => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const uniform = mulberry32(seed);
   for (let i = 0; i < count; i += 2) {
     const u = 1 - uniform();
     const v = uniform();

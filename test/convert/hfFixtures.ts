@@ -9,21 +9,15 @@ import { MappedGguf } from '../../lib/gguf/mappedGguf.js';
 import { fp32ToBf16, fp32ToFp16, bf16ToFp32, fp16ToFp32 } from '../../lib/quantize/halfFloat.js';
 import { writeSafetensors, type SafetensorsTensorSpec } from '../../lib/safetensors/writer.js';
 import { sharedData } from '../sharedData.js';
+import { mulberry32 } from '../../lib/synthetic/mulberry32.js';
 
 export const scratch = mkdtempSync(join(tmpdir(), 'gguf-forge-convert-'));
 
 /** mulberry32 with a sum-of-uniforms normal: reproducible weights from a seed. */
 export class Rng {
-  #s: number;
+  readonly next: () => number;
   constructor(seed: number) {
-    this.#s = seed >>> 0;
-  }
-  next(): number {
-    this.#s = (this.#s + 0x6d2b79f5) >>> 0;
-    let t = this.#s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    this.next = mulberry32(seed);
   }
   normal(): number {
     return (this.next() + this.next() + this.next() + this.next() - 2) * 1.7;

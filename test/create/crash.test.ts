@@ -10,22 +10,12 @@ import { openStore } from '../../lib/store/store.js';
 import { writeSyntheticLlama } from '../../lib/synthetic/llamaModel.js';
 import { repoRoot } from '../sharedData.js';
 import { tempDir } from './fixtures.js';
+import { mulberry32 } from '../../lib/synthetic/mulberry32.js';
 
 const RUNS = 24;
 /** Kill delays after the child says `ready`, uniform in [0, MAX_DELAY_MS): a create here takes ~10–60 ms. */
 const MAX_DELAY_MS = 400;
 
-/** mulberry32: the delays are reproducible from the printed seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 /** Starts the loop, kills it `delay` ms after `ready`; resolves with the last status line it printed. */
 function runAndKill(root: string, gguf: string, delay: number): Promise<{ last: string; stderr: string }> {
@@ -57,7 +47,7 @@ describe('crash safety', () => {
     await writeSyntheticLlama(gguf, { embd: 256, layers: 1, ff: 512, vocab: 288, seed: 11 });
     const root = join(dir, 'models');
     const seed = Date.now() % 100_000;
-    const random = rng(seed);
+    const random = mulberry32(seed); // the delays are reproducible from the printed seed
     const lastStatuses: string[] = [];
     for (let run = 0; run < RUNS; run++) {
       const delay = Math.floor(random() * MAX_DELAY_MS);

@@ -11,21 +11,15 @@ import { GgmlType } from '../../lib/gguf/ggmlTypes.js';
 import { GgufValueType as T } from '../../lib/gguf/types.js';
 import { GGUF_DATA, haveGgufData } from './gguf-data.js';
 import { RawGguf } from './rawGguf.js';
+import { mulberry32 } from '../../lib/synthetic/mulberry32.js';
 
 const SEED = Number(process.env.GGUF_FUZZ_SEED ?? 0x9e3779b9) >>> 0;
 const CASES = Number(process.env.GGUF_FUZZ_CASES ?? 120_000);
 const FILE_CASES = 400;
 
-/** mulberry32: small, fast, good enough to drive mutations. */
+/** mulberry32 with helpers: small, fast, good enough to drive mutations. */
 function prng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = mulberry32(seed);
   return { next, int: (n: number) => Math.floor(next() * n), pick: <X>(xs: readonly X[]) => xs[Math.floor(next() * xs.length)] as X };
 }
 type Rng = ReturnType<typeof prng>;

@@ -6,6 +6,7 @@ import { loadNative, nativeBinaryPath } from '../../lib/native.js';
 import { referenceUnavailableReason } from '../reference/ggmlLibrary.js';
 import { loadGgmlHalfFloat } from '../reference/ggmlHalfFloat.js';
 import { withIsa } from '../withIsa.js';
+import { mulberry32U32 } from '../../lib/synthetic/mulberry32.js';
 
 const native = loadNative();
 const ref = loadGgmlHalfFloat();
@@ -18,16 +19,6 @@ const isas = native.supportedIsas();
 const POISON16 = [0xdead, 0x2152];
 const POISON32 = [0xffbadbad, 0x7fa5a5a5];
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
-}
 
 const hex = (v: number, digits: number) => `0x${(v >>> 0).toString(16).padStart(digits, '0')}`;
 
@@ -59,7 +50,7 @@ function fp32Sample(): Float32Array {
     const b = toBits[0]!;
     values.push(b, b + 0x1000, b + 0xfff, b + 0x1001, b - 0x1000, b - 0x1001);
   }
-  const rand = mulberry32(0x9e3779b9);
+  const rand = mulberry32U32(0x9e3779b9);
   for (let i = 0; i < 200_000; i++) {
     const high = rand() & 0xffff0000;
     values.push(high | 0x8000, high | 0x7fff, high | 0x8001, high | 0x0000, high | 0xffff); // bf16 ties

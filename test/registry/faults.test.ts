@@ -10,9 +10,10 @@ import { pull, push, RegistryError, type TransferProgress } from '../../lib/regi
 import { MEDIA_TYPES, type Layer } from '../../lib/store/manifest.js';
 import { openStore, type ModelStore } from '../../lib/store/store.js';
 import { repoRoot } from '../sharedData.js';
-import { seededRandom, startFaultProxy, type Fault, type FaultProxy, type ProxyRequest } from './faultProxy.js';
+import { startFaultProxy, type Fault, type FaultProxy, type ProxyRequest } from './faultProxy.js';
 import { ggufLayer, patternBytes, removeTempDirs, tempDir, writeModel } from './models.js';
 import { missingReason, startRegistry, type RunningRegistry } from './registryServer.js';
+import { mulberry32 } from '../../lib/synthetic/mulberry32.js';
 
 if (missingReason) console.warn(`skipping fault injection: ${missingReason}`);
 
@@ -47,7 +48,7 @@ function pickFault(rng: () => number, request: ProxyRequest): Fault {
 }
 
 function faultPlan(seed: number): (request: ProxyRequest) => Fault | undefined {
-  const rng = seededRandom(seed);
+  const rng = mulberry32(seed); // a failing scenario replays from its seed
   const rate = 0.1 + rng() * 0.3;
   return (request) => (rng() < rate ? pickFault(rng, request) : undefined);
 }
