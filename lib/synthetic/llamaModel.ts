@@ -95,19 +95,6 @@ function plan(o: Required<Omit<SyntheticLlamaOptions, 'signal' | 'name' | 'seed'
 function metadataFor(o: Required<Omit<SyntheticLlamaOptions, 'signal'>>): GgufMetadataEntry[] {
   const u32 = (key: string, value: number): GgufMetadataEntry => ({ key, type: GgufValueType.UINT32, value });
   const fileType = o.type === 'F16' ? 1 : o.type === 'BF16' ? 32 : 0;
-  // A byte-level vocabulary: <unk> <s> </s>, the 256 byte tokens, then filler pieces.
-  const tokens = ['<unk>', '<s>', '</s>'];
-  const types = [2, 3, 3];
-  for (let i = 0; i < 256 && tokens.length < o.vocab; i++) {
-    tokens.push(`<0x${i.toString(16).toUpperCase().padStart(2, '0')}>`);
-    types.push(6);
-  }
-  for (let i = 0; tokens.length < o.vocab; i++) {
-    tokens.push(`▁t${i}`);
-    types.push(1);
-  }
-  const scores = new Float32Array(o.vocab);
-  for (let i = 0; i < o.vocab; i++) scores[i] = -i;
   const meta: GgufMetadataEntry[] = [
     { key: 'general.architecture', type: GgufValueType.STRING, value: 'llama' },
     { key: 'general.type', type: GgufValueType.STRING, value: 'model' },
@@ -124,8 +111,27 @@ function metadataFor(o: Required<Omit<SyntheticLlamaOptions, 'signal'>>): GgufMe
     { key: 'llama.rope.freq_base', type: GgufValueType.FLOAT32, value: 10000 },
   ];
   if (o.experts > 1) meta.push(u32('llama.expert_count', o.experts), u32('llama.expert_used_count', o.expertsUsed));
-  meta.push(
-    u32('llama.vocab_size', o.vocab),
+  meta.push(u32('llama.vocab_size', o.vocab), ...byteVocabularyMetadata(o.vocab));
+  return meta;
+}
+
+/**
+ * A SentencePiece-style byte-level vocabulary of `vocab` tokens as tokenizer.ggml.* keys: <unk> <s>
+ * </s>, the 256 byte tokens, then `pieces`, then filler pieces ▁t0, ▁t1… Scores fall with the id.
+ */
+export function byteVocabularyMetadata(vocab: number, pieces: readonly string[] = []): GgufMetadataEntry[] {
+  const tokens = ['<unk>', '<s>', '</s>'];
+  const types = [2, 3, 3];
+  for (let i = 0; i < 256 && tokens.length < vocab; i++) {
+    tokens.push(`<0x${i.toString(16).toUpperCase().padStart(2, '0')}>`);
+    types.push(6);
+  }
+  for (const piece of pieces) if (tokens.length < vocab) tokens.push(piece), types.push(1);
+  for (let i = 0; tokens.length < vocab; i++) tokens.push(`▁t${i}`), types.push(1);
+  const scores = new Float32Array(vocab);
+  for (let i = 0; i < vocab; i++) scores[i] = -i;
+  const u32 = (key: string, value: number): GgufMetadataEntry => ({ key, type: GgufValueType.UINT32, value });
+  return [
     { key: 'tokenizer.ggml.model', type: GgufValueType.STRING, value: 'llama' },
     { key: 'tokenizer.ggml.pre', type: GgufValueType.STRING, value: 'default' },
     { key: 'tokenizer.ggml.tokens', type: GgufValueType.ARRAY, value: { itemType: GgufValueType.STRING, items: tokens } },
@@ -135,8 +141,7 @@ function metadataFor(o: Required<Omit<SyntheticLlamaOptions, 'signal'>>): GgufMe
     u32('tokenizer.ggml.eos_token_id', 2),
     u32('tokenizer.ggml.unknown_token_id', 0),
     { key: 'tokenizer.ggml.add_bos_token', type: GgufValueType.BOOL, value: true },
-  );
-  return meta;
+  ];
 }
 
 /** Writes a synthetic Llama model to `path` (temp file + rename); returns its parameter count. */

@@ -7,6 +7,7 @@ import { GgmlType } from '../../lib/gguf/ggmlTypes.js';
 import { GgufValueType, type GgufMetadataEntry } from '../../lib/gguf/types.js';
 import { serializeGgufHeader, type GgufTensorSpec } from '../../lib/gguf/writer.js';
 import { fp32ToFp16 } from '../../lib/quantize/halfFloat.js';
+import { byteVocabularyMetadata } from '../../lib/synthetic/llamaModel.js';
 import { Rng } from '../convert/hfFixtures.js';
 
 export interface BaseSpec {
@@ -21,31 +22,6 @@ export interface BaseSpec {
   seed?: number;
   /** Tensors given random values; the others stay zero (norms are always 1). Default: all. */
   filled?: (name: string) => boolean;
-}
-
-function vocabularyMetadata(vocab: number): GgufMetadataEntry[] {
-  const tokens = ['<unk>', '<s>', '</s>'];
-  const types = [2, 3, 3];
-  for (let i = 0; i < 256 && tokens.length < vocab; i++) {
-    tokens.push(`<0x${i.toString(16).toUpperCase().padStart(2, '0')}>`);
-    types.push(6);
-  }
-  for (const piece of ['▁the', '▁a', '▁cat', '▁sat', '▁on', '▁mat', '▁dog']) if (tokens.length < vocab) tokens.push(piece), types.push(1);
-  for (let i = 0; tokens.length < vocab; i++) tokens.push(`▁t${i}`), types.push(1);
-  const scores = new Float32Array(vocab);
-  for (let i = 0; i < vocab; i++) scores[i] = -i;
-  const u32 = (key: string, value: number): GgufMetadataEntry => ({ key, type: GgufValueType.UINT32, value });
-  return [
-    { key: 'tokenizer.ggml.model', type: GgufValueType.STRING, value: 'llama' },
-    { key: 'tokenizer.ggml.pre', type: GgufValueType.STRING, value: 'default' },
-    { key: 'tokenizer.ggml.tokens', type: GgufValueType.ARRAY, value: { itemType: GgufValueType.STRING, items: tokens } },
-    { key: 'tokenizer.ggml.scores', type: GgufValueType.ARRAY, value: { itemType: GgufValueType.FLOAT32, items: scores } },
-    { key: 'tokenizer.ggml.token_type', type: GgufValueType.ARRAY, value: { itemType: GgufValueType.INT32, items: Int32Array.from(types) } },
-    u32('tokenizer.ggml.bos_token_id', 1),
-    u32('tokenizer.ggml.eos_token_id', 2),
-    u32('tokenizer.ggml.unknown_token_id', 0),
-    { key: 'tokenizer.ggml.add_bos_token', type: GgufValueType.BOOL, value: true },
-  ];
 }
 
 export function baseTensors(s: BaseSpec): GgufTensorSpec[] {
@@ -93,7 +69,7 @@ export function writeBase(path: string, s: BaseSpec): void {
     { key: `${a}.attention.layer_norm_rms_epsilon`, type: GgufValueType.FLOAT32, value: Math.fround(1e-6) },
     { key: `${a}.rope.freq_base`, type: GgufValueType.FLOAT32, value: 10000 },
     ...(a === 'llama' ? [u32('llama.rope.dimension_count', s.embd / s.heads), u32('llama.vocab_size', s.vocab)] : []),
-    ...vocabularyMetadata(s.vocab),
+    ...byteVocabularyMetadata(s.vocab, ['▁the', '▁a', '▁cat', '▁sat', '▁on', '▁mat', '▁dog']),
   ];
   const specs = baseTensors(s);
   const header = serializeGgufHeader(metadata, specs);
