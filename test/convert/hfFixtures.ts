@@ -1,7 +1,7 @@
 // Tiny Hugging Face checkpoints built on the spot for the converter tests: config.json, seeded random
 // weights in safetensors (optionally sharded with an index), real tokenizer files linked in from the
 // shared data. The exact values stored are kept so tests can compute the expected GGUF tensors.
-import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GgmlType } from '../../lib/gguf/ggmlTypes.js';
@@ -133,6 +133,16 @@ export async function writeHfModel(
     writeFileSync(join(dir, 'model.safetensors.index.json'), JSON.stringify({ metadata: { total_size: 0 }, weight_map: weightMap }));
   }
   return { dir, tensors };
+}
+
+/** Llama 3.2 1B's real config.json scaled down to `shape`, with bos 1 and eos [2] (the Llama 2 tokenizer's ids). */
+export function llama32Config(shape: { vocab: number; hidden: number; ff: number; layers: number; heads: number; kvHeads: number; headDim: number }): Record<string, unknown> {
+  const real = JSON.parse(readFileSync(sharedData('configs', 'Llama-3.2-1B-Instruct', 'config.json'), 'utf8')) as Record<string, unknown>;
+  return {
+    ...real,
+    hidden_size: shape.hidden, intermediate_size: shape.ff, num_hidden_layers: shape.layers, num_attention_heads: shape.heads,
+    num_key_value_heads: shape.kvHeads, head_dim: shape.headDim, vocab_size: shape.vocab, bos_token_id: 1, eos_token_id: [2],
+  };
 }
 
 /** Llama-layout tensor specs (HF names). */

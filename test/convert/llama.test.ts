@@ -2,7 +2,7 @@
 // fields from shared data), BF16 weights in two shards, the real Llama 2 tokenizer. Keys and their
 // order, tensor names/order/shapes/types, the Q/K un-permutation and Llama 3 rope factors against
 // references computed here from the HF tensors, and the file runs in llama.cpp.
-import { readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { convertModel } from '../../lib/convert/convertModel.js';
@@ -10,8 +10,8 @@ import { GgmlType } from '../../lib/gguf/ggmlTypes.js';
 import { readGgufHeaderSync } from '../../lib/gguf/reader.js';
 import { GgufValueType as T } from '../../lib/gguf/types.js';
 import { fp16ToFp32, fp32ToFp16 } from '../../lib/quantize/halfFloat.js';
-import { sharedData, sharedDataAvailable } from '../sharedData.js';
-import { ggufTensorValues, sameFloats, llamaSpecs, referencePermute, scratch, TOKENIZERS, writeHfModel, type HfModel } from './hfFixtures.js';
+import { sharedDataAvailable } from '../sharedData.js';
+import { ggufTensorValues, llama32Config, sameFloats, llamaSpecs, referencePermute, scratch, TOKENIZERS, writeHfModel, type HfModel } from './hfFixtures.js';
 import { disposeRuntime, nextLogits, nlc } from './llamaRuntime.js';
 
 const SHAPE = { vocab: 32000, hidden: 64, ff: 128, layers: 2, heads: 4, kvHeads: 2, headDim: 16, tied: true };
@@ -44,13 +44,7 @@ describe.skipIf(!sharedDataAvailable)('LlamaForCausalLM (Llama 3.2 config, shard
   let model: HfModel;
   let out: string;
   beforeAll(async () => {
-    const real = JSON.parse(readFileSync(sharedData('configs', 'Llama-3.2-1B-Instruct', 'config.json'), 'utf8'));
-    const config = {
-      ...real,
-      hidden_size: SHAPE.hidden, intermediate_size: SHAPE.ff, num_hidden_layers: SHAPE.layers, num_attention_heads: SHAPE.heads,
-      num_key_value_heads: SHAPE.kvHeads, head_dim: SHAPE.headDim, vocab_size: SHAPE.vocab, bos_token_id: 1, eos_token_id: [2],
-    };
-    model = await writeHfModel('Llama-3.2-1B-Instruct', config, llamaSpecs(SHAPE), { tokenizer: TOKENIZERS.llama2, shards: 2, seed: 7 });
+    model = await writeHfModel('Llama-3.2-1B-Instruct', llama32Config(SHAPE), llamaSpecs(SHAPE), { tokenizer: TOKENIZERS.llama2, shards: 2, seed: 7 });
     out = join(model.dir, 'out.gguf');
     await convertModel(model.dir, out, { threads: 2 });
   });

@@ -10,8 +10,8 @@ import { convertModel } from '../../lib/convert/convertModel.js';
 import { create } from '../../lib/create/create.js';
 import { MEDIA_TYPES } from '../../lib/store/manifest.js';
 import { openStore } from '../../lib/store/store.js';
-import { sharedData, sharedDataAvailable } from '../sharedData.js';
-import { TOKENIZERS, llamaSpecs, scratch, writeHfModel, type HfModel } from '../convert/hfFixtures.js';
+import { sharedDataAvailable } from '../sharedData.js';
+import { TOKENIZERS, llama32Config, llamaSpecs, scratch, writeHfModel, type HfModel } from '../convert/hfFixtures.js';
 
 const SHAPE = { vocab: 32000, hidden: 64, ff: 128, layers: 2, heads: 4, kvHeads: 2, headDim: 16 };
 const root = mkdtempSync(join(tmpdir(), 'gguf-forge-create-hf-'));
@@ -23,13 +23,7 @@ afterAll(() => {
 describe.skipIf(!sharedDataAvailable)('create FROM a safetensors folder', () => {
   let model: HfModel;
   beforeAll(async () => {
-    const real = JSON.parse(readFileSync(sharedData('configs', 'Llama-3.2-1B-Instruct', 'config.json'), 'utf8'));
-    const config = {
-      ...real,
-      hidden_size: SHAPE.hidden, intermediate_size: SHAPE.ff, num_hidden_layers: SHAPE.layers, num_attention_heads: SHAPE.heads,
-      num_key_value_heads: SHAPE.kvHeads, head_dim: SHAPE.headDim, vocab_size: SHAPE.vocab, bos_token_id: 1, eos_token_id: [2],
-    };
-    model = await writeHfModel('Llama-3.2-1B-Instruct', config, llamaSpecs(SHAPE), { tokenizer: TOKENIZERS.llama2, seed: 3 });
+    model = await writeHfModel('Llama-3.2-1B-Instruct', llama32Config(SHAPE), llamaSpecs(SHAPE), { tokenizer: TOKENIZERS.llama2, seed: 3 });
   }, 120_000);
 
   test.each([undefined, 'Q4_K_M'])('the model layer is the converted GGUF (-q %s)', async (quantize) => {
