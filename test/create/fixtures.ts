@@ -1,15 +1,15 @@
 // Shared pieces of the create tests: temp folders, the shared tiny Llama and its Modelfile, and small
 // GGUFs written on the spot (a LoRA adapter, a model carrying a chat template).
-import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll } from 'vitest';
 import { GgmlType } from '../../lib/gguf/ggmlTypes.js';
 import { GgufValueType, type GgufMetadataEntry } from '../../lib/gguf/types.js';
 import { writeGguf } from '../../lib/gguf/writer.js';
 import type { ModelStore } from '../../lib/store/store.js';
 import { sharedData } from '../sharedData.js';
+import { tempDirs } from '../tempDirs.js';
+
+export { sha256 } from '../tempDirs.js';
 
 /** Real GGUF written by llama.cpp's converter (ollama's api/data test model): F16, 12 tensors, 513048 parameters. */
 export const TINY_GGUF = sharedData('gguf', 'models', 'llama-2-tiny-random.gguf');
@@ -21,20 +21,10 @@ export const TINY_MODELFILE = sharedData('ollama', 'modelfiles', 'ollama-api-dat
 /** Where its relative FROM resolves (ollama's api/data folder holds both; shared data keeps them apart). */
 export const TINY_DIR = sharedData('gguf', 'models');
 
-const made: string[] = [];
-afterAll(() => {
-  for (const dir of made) rmSync(dir, { recursive: true, force: true });
-});
-
-export function tempDir(label: string): string {
-  const dir = mkdtempSync(join(tmpdir(), `gguf-forge-create-${label}-`));
-  made.push(dir);
-  return dir;
-}
-
-export function sha256(bytes: Uint8Array | string): string {
-  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
-}
+const dirs = tempDirs('gguf-forge-create');
+afterAll(() => dirs.removeAll());
+/** A fresh folder under os.tmpdir(), removed after the file's tests. */
+export const tempDir = dirs.tempDir;
 
 export function blobText(store: ModelStore, digest: string): string {
   return readFileSync(store.blobPath(digest), 'utf8');

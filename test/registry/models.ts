@@ -1,31 +1,20 @@
 // Models for registry tests, made with the store API: a synthetic Llama GGUF (or raw bytes) as the
 // model layer, a template, params and a config blob, under a name on the test registry.
-import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeConfigBlob, encodeParamsBlob } from '../../lib/store/configBlob.js';
 import { MEDIA_TYPES, type Layer } from '../../lib/store/manifest.js';
 import type { ModelStore, WrittenManifest } from '../../lib/store/store.js';
 import { writeSyntheticLlama, type SyntheticLlamaOptions } from '../../lib/synthetic/llamaModel.js';
+import { tempDirs } from '../tempDirs.js';
 
-const made: string[] = [];
+export { sha256 } from '../tempDirs.js';
 
-/** Removes every folder tempDir() made (test files call it from afterAll). */
-export function removeTempDirs(): void {
-  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
-}
-
+// Removed by removeTempDirs(), which test files call from afterAll (the benchmark imports this module too).
+const dirs = tempDirs('gguf-forge-registry');
 /** A fresh folder under os.tmpdir(), removed by removeTempDirs(). */
-export function tempDir(label: string): string {
-  const dir = mkdtempSync(join(tmpdir(), `gguf-forge-registry-${label}-`));
-  made.push(dir);
-  return dir;
-}
-
-export function sha256(bytes: Uint8Array | string): string {
-  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
-}
+export const tempDir = dirs.tempDir;
+/** Removes every folder tempDir() made. */
+export const removeTempDirs = dirs.removeAll;
 
 /** Stores a synthetic Llama GGUF as the model layer; returns it. */
 export async function ggufLayer(store: ModelStore, options: SyntheticLlamaOptions = {}): Promise<Layer> {

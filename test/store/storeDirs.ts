@@ -1,24 +1,14 @@
-import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { afterAll } from 'vitest';
+import { tempDirs } from '../tempDirs.js';
 
-const made: string[] = [];
-afterAll(() => {
-  for (const dir of made) rmSync(dir, { recursive: true, force: true });
-});
+export { sha256 } from '../tempDirs.js';
 
+const dirs = tempDirs('gguf-forge-store');
+afterAll(() => dirs.removeAll());
 /** A fresh folder under os.tmpdir(), removed after the file's tests. */
-export function tempDir(label: string): string {
-  const dir = mkdtempSync(join(tmpdir(), `gguf-forge-store-${label}-`));
-  made.push(dir);
-  return dir;
-}
-
-export function sha256(bytes: Uint8Array | string): string {
-  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
-}
+export const tempDir = dirs.tempDir;
 
 /** Every file under `root`, relative and sorted (what a crash or a prune left behind). */
 export function filesUnder(root: string): string[] {
