@@ -104,7 +104,7 @@ type NodeBodySource = BodySource & { errorBody(): Promise<Buffer>; statusError(b
 const partFileName = (blobPath: string, n: number) => `${blobPath}-partial-${n}`;
 
 /** Everything a pull left for this blob: the data file and its part files. */
-async function leftovers(blobPath: string): Promise<{ data: string; partFiles: string[]; temps: string[] }> {
+async function leftovers(blobPath: string): Promise<{ data: string; partFiles: string[] }> {
   const dir = dirname(blobPath);
   const prefix = `${basename(blobPath)}-partial-`;
   let names: string[] = [];
@@ -113,18 +113,16 @@ async function leftovers(blobPath: string): Promise<{ data: string; partFiles: s
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
-  const savingPrefix = `${basename(blobPath)}-partial.saving-`;
   return {
     data: `${blobPath}-partial`,
     partFiles: names.filter((n) => n.startsWith(prefix) && /^\d+$/.test(n.slice(prefix.length))).map((n) => join(dir, n)),
-    temps: names.filter((n) => n.startsWith(savingPrefix)).map((n) => join(dir, n)),
   };
 }
 
-/** Deletes a blob's partial data, part files and any part file caught mid-save. */
+/** Deletes a blob's partial data and part files. */
 export async function discardPartial(blobPath: string): Promise<void> {
-  const { data, partFiles, temps } = await leftovers(blobPath);
-  await Promise.all([data, ...partFiles, ...temps].map((p) => rm(p, { force: true })));
+  const { data, partFiles } = await leftovers(blobPath);
+  await Promise.all([data, ...partFiles].map((p) => rm(p, { force: true })));
 }
 
 /** The saved parts, when they describe exactly this blob and its data file is there; else undefined. */
@@ -497,8 +495,8 @@ export async function downloadBlob(options: BlobDownloadOptions): Promise<BlobDo
     await close();
     await rename(dataPath, blobPath);
     await syncDir(dirname(blobPath));
-    const { partFiles, temps } = await leftovers(blobPath);
-    await Promise.all([...partFiles, ...temps].map((p) => rm(p, { force: true })));
+    const { partFiles } = await leftovers(blobPath);
+    await Promise.all(partFiles.map((p) => rm(p, { force: true })));
     return { bytesTransferred: transferred, resumedBytes };
   } finally {
     await close().catch(() => undefined);
