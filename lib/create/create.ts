@@ -23,7 +23,7 @@ import { decodeConfigBlob, decodeParamsBlob, encodeConfigBlob, encodeMessagesBlo
 import { goFloat32 } from '../store/goJson.js';
 import { manifestDigests, MEDIA_TYPES, type Layer } from '../store/manifest.js';
 import { displayShortest, parseModelName, type ModelName } from '../store/names.js';
-import { openStore, type ModelStore } from '../store/store.js';
+import { layerStatus, openStore, type ModelStore } from '../store/store.js';
 import { rm } from 'node:fs/promises';
 import { CreateError } from './errors.js';
 import { ggufFacts, type GgufFacts } from './ggufFacts.js';
@@ -494,7 +494,7 @@ async function importSource(ctx: Context, plan: SourcePlan): Promise<StagedLayer
   ctx.ggufs.push({ source: plan.path, mediaType: plan.mediaType, digest: blob.digest, size: blob.size, method: blob.method });
   // Ollama ≤ v0.29 names the blob a GGUF layer was taken from (as-is) in `from`.
   const layer: Layer = { mediaType: plan.mediaType, digest: blob.digest, size: blob.size, from: blob.path };
-  return { layer, status: `${blob.created ? 'creating new layer' : 'using existing layer'} ${blob.digest}`, facts: stored };
+  return { layer, status: layerStatus(blob), facts: stored };
 }
 
 /**
@@ -513,14 +513,37 @@ function inspectCheckpoint(ctx: Context, source: ModelfileSource): ConvertSource
 }
 
 /**
+ * A GGUF that `write` makes in a temp file in blobs/ becomes the `mediaType` layer: its facts are read
+ * back, then the file is adopted as its blob. The temp is removed when anything fails before that.
+ */
+async function stageWrittenGguf(
+  ctx: Context,
+  tempKind: string,
+  imported: { source: string; mediaType: string; method: 'convert' | 'quantize' },
+  write: (temp: string) => Promise<void>,
+): Promise<StagedLayer> {
+  const { store, signal } = ctx;
+  const temp = await store.blobTempPath(tempKind);
+  let adopted = false;
+  try {
+    await write(temp);
+    const facts = ggufFacts(await readGguf(temp, signal === undefined ? {} : { signal }));
+    const blob = await store.adoptBlobFile(temp, signal === undefined ? {} : { signal });
+    adopted = true;
+    ctx.ggufs.push({ source: imported.source, mediaType: imported.mediaType, digest: blob.digest, size: blob.size, method: imported.method });
+    return { layer: { mediaType: imported.mediaType, digest: blob.digest, size: blob.size }, status: layerStatus(blob), facts };
+  } finally {
+    if (!adopted) await rm(temp, { force: true });
+  }
+}
+
+/**
  * Ollama's convertFromSafetensors, in one pass: the folder is converted (and, with -q, quantized as
  * the F16 conversion then llama-quantize would give) into a temp file in blobs/ that becomes the blob.
  */
-async function convertInto(ctx: Context, source: ConvertSource): Promise<StagedLayer> {
-  const { store, signal } = ctx;
-  const temp = await store.blobTempPath('convert');
-  let adopted = false;
-  try {
+function convertInto(ctx: Context, source: ConvertSource): Promise<StagedLayer> {
+  const { signal } = ctx;
+  return stageWrittenGguf(ctx, 'convert', { source: source.dir, mediaType: MEDIA_TYPES.model, method: 'convert' }, async (temp) => {
     const label = ctx.quantType ? `quantizing F16 model to ${(ctx.options.quantize as string).toUpperCase()}` : 'converting model';
     ctx.emit({ status: 'converting model' });
     await convertModel(source.dir, temp, {
@@ -531,46 +554,28 @@ async function convertInto(ctx: Context, source: ConvertSource): Promise<StagedL
     });
     if (ctx.quantType) ctx.emit({ status: label });
     ctx.emit({ status: 'verifying conversion' });
-    const facts = ggufFacts(await readGguf(temp, signal === undefined ? {} : { signal }));
-    const blob = await store.adoptBlobFile(temp, signal === undefined ? {} : { signal });
-    adopted = true;
-    ctx.ggufs.push({ source: source.dir, mediaType: MEDIA_TYPES.model, digest: blob.digest, size: blob.size, method: 'convert' });
-    return { layer: { mediaType: MEDIA_TYPES.model, digest: blob.digest, size: blob.size }, status: `${blob.created ? 'creating new layer' : 'using existing layer'} ${blob.digest}`, facts };
-  } finally {
-    if (!adopted) await rm(temp, { force: true });
-  }
+  });
 }
 
 /** Ollama's adapter conversion: a PEFT/MLX folder becomes a GGUF LoRA in a temp file in blobs/, then the adapter blob. */
-async function convertAdapterInto(ctx: Context, source: AdapterSource): Promise<StagedLayer> {
-  const { store, signal } = ctx;
-  const temp = await store.blobTempPath('adapter');
-  let adopted = false;
-  try {
+function convertAdapterInto(ctx: Context, source: AdapterSource): Promise<StagedLayer> {
+  const { signal } = ctx;
+  return stageWrittenGguf(ctx, 'adapter', { source: source.dir, mediaType: MEDIA_TYPES.adapter, method: 'convert' }, async (temp) => {
     ctx.emit({ status: 'converting adapter' });
     await convertAdapter(source.dir, temp, { base: source.base, ...(signal === undefined ? {} : { signal }) });
-    const facts = ggufFacts(await readGguf(temp, signal === undefined ? {} : { signal }));
-    const blob = await store.adoptBlobFile(temp, signal === undefined ? {} : { signal });
-    adopted = true;
-    ctx.ggufs.push({ source: source.dir, mediaType: MEDIA_TYPES.adapter, digest: blob.digest, size: blob.size, method: 'convert' });
-    return { layer: { mediaType: MEDIA_TYPES.adapter, digest: blob.digest, size: blob.size }, status: `${blob.created ? 'creating new layer' : 'using existing layer'} ${blob.digest}`, facts };
-  } finally {
-    if (!adopted) await rm(temp, { force: true });
-  }
+  });
 }
 
 /**
  * createModel's quantize step: the model is quantized from its source straight into a temp file in
  * blobs/ that then becomes the blob (the unquantized source is never stored).
  */
-async function quantizeInto(ctx: Context, plan: SourcePlan): Promise<StagedLayer> {
-  const { store, signal } = ctx;
+function quantizeInto(ctx: Context, plan: SourcePlan): Promise<StagedLayer> {
+  const { signal } = ctx;
   const target = ctx.quantType as FileTypeInfo;
   const label = `quantizing ${fileTypeOf(plan.header)?.name ?? 'unknown'} model to ${(ctx.options.quantize as string).toUpperCase()}`;
   ctx.emit({ status: 'parsing GGUF' });
-  const temp = await store.blobTempPath('quantize');
-  let adopted = false;
-  try {
+  return stageWrittenGguf(ctx, 'quantize', { source: plan.path, mediaType: plan.mediaType, method: 'quantize' }, async (temp) => {
     let total = plan.header.fileSize;
     await quantizeModel(plan.path, temp, target.name, {
       ...(ctx.options.threads === undefined ? {} : { threads: ctx.options.threads }),
@@ -584,14 +589,7 @@ async function quantizeInto(ctx: Context, plan: SourcePlan): Promise<StagedLayer
     // The step's line once done (a sized report draws a bar; this one is what a log keeps).
     ctx.emit({ status: label });
     ctx.emit({ status: 'verifying conversion' });
-    const quantized = ggufFacts(await readGguf(temp, signal === undefined ? {} : { signal }));
-    const blob = await store.adoptBlobFile(temp, signal === undefined ? {} : { signal });
-    adopted = true;
-    ctx.ggufs.push({ source: plan.path, mediaType: plan.mediaType, digest: blob.digest, size: blob.size, method: 'quantize' });
-    return { layer: { mediaType: plan.mediaType, digest: blob.digest, size: blob.size }, status: `${blob.created ? 'creating new layer' : 'using existing layer'} ${blob.digest}`, facts: quantized };
-  } finally {
-    if (!adopted) await rm(temp, { force: true });
-  }
+  });
 }
 
 /** parseFromModel: every layer of an existing model, reused over its blob with `from` = its short name. */

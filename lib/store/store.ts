@@ -134,6 +134,11 @@ export interface RemoveResult {
   readonly removedBlobs: string[];
 }
 
+/** Ollama's progress line for a layer's blob: `creating new layer sha256:…` or `using existing layer sha256:…`. */
+export function layerStatus(blob: { readonly created: boolean; readonly digest: string }): string {
+  return `${blob.created ? 'creating new layer' : 'using existing layer'} ${blob.digest}`;
+}
+
 export class ModelStore {
   readonly root: string;
   readonly blobsDir: string;
@@ -251,7 +256,7 @@ export class ModelStore {
   async newLayer(content: Uint8Array | string, mediaType: string): Promise<NewLayer> {
     const blob = await this.putBlob(content);
     const layer: Layer = { mediaType, digest: blob.digest, size: blob.size };
-    return { layer, created: blob.created, status: `${blob.created ? 'creating new layer' : 'using existing layer'} ${blob.digest}` };
+    return { layer, created: blob.created, status: layerStatus(blob) };
   }
 
   /** Ollama's NewLayerFromLayer: a layer over an existing blob (size from the file, mtime touched), e.g. inherited with `from`. */
