@@ -216,7 +216,7 @@ export class RegistryClient {
       }
       signal?.throwIfAborted();
       if (!isTransient(error) || ++failures > retries) throw gaveUp(error, failures);
-      await sleep(backoffMs(this.policy, failures, retryAfterOf.get(error as object)), signal);
+      await this.backoff(failures, error, signal);
     }
   }
 
